@@ -1,0 +1,89 @@
+# hpo -- hyperparameter search for Slurm clusters.
+#
+#   make                 build bin/hpo, lib/libhpo.a, lib/libhpo.so
+#   make test            unit tests (cmocka) and integration tests
+#   make test SAN=1      the same under AddressSanitizer + UBSan
+#   make install PREFIX=/usr/local
+#   make deps            install the Debian packages the build and tests need
+#   make bench           benchmarks against peers (by hand; slow)
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -Ilib
+HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
+HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null) -lhdf5_hl
+LIBS    := $(HDF5_LIBS) -lyaml -lcrypto -lz -lm -ldl -lpthread
+CFLAGS  += $(HDF5_CFLAGS)
+
+ifeq ($(SAN),1)
+  BUILD   := build/san
+  CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+else
+  BUILD   := build/release
+endif
+
+LIB_SRC  := $(wildcard lib/*.c lib/optimizers/*.c lib/executors/*.c)
+BIN_SRC  := $(wildcard bin/*.c)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
+TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+EXAMPLES := examples/quadratic/quadratic
+
+.PHONY: all test unit-test integration-test install deps bench clean
+all: bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libhpo.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/hpo: $(BIN_OBJ) $(BUILD)/libhpo.a
+	$(CC) $(LDFLAGS) -o $@ $(BIN_OBJ) $(BUILD)/libhpo.a $(LIBS)
+
+# bin/hpo and the libraries are always the variant built last.
+bin/hpo: $(BUILD)/hpo
+	cp $< $@
+lib/libhpo.a: $(BUILD)/libhpo.a
+	cp $< $@
+lib/libhpo.so: $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhpo.so.0 -o $@ $(LIB_OBJ) $(LIBS)
+
+examples/quadratic/quadratic: examples/quadratic/quadratic.c lib/hpo.h
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhpo.a $(LIBS)
+examples/quadratic/quadratic: $(BUILD)/libhpo.a
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhpo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhpo.a $(LIBS) -lcmocka
+
+test: all $(TESTS)
+	@HPO_BUILD=$(BUILD) SAN=$(SAN) tests/run.sh $(TESTS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 bin/hpo $(DESTDIR)$(PREFIX)/bin/hpo
+	install -m 644 lib/libhpo.a $(DESTDIR)$(PREFIX)/lib/libhpo.a
+	install -m 755 lib/libhpo.so $(DESTDIR)$(PREFIX)/lib/libhpo.so.0
+	ln -sf libhpo.so.0 $(DESTDIR)$(PREFIX)/lib/libhpo.so
+	install -m 644 lib/hpo.h $(DESTDIR)$(PREFIX)/include/hpo.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/#define HPO_VERSION "\(.*\)"/\1/p' lib/hpo.h)|' \
+	    -e 's|@LIBS@|$(LIBS)|' templates/hpo.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpo.pc
+
+DEB_PACKAGES := build-essential pkg-config libyaml-dev libhdf5-dev hdf5-tools libcmocka-dev \
+                libssl-dev zlib1g-dev python3 python3-h5py python3-numpy
+deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
+
+bench: all
+	bench/ingest/run.sh
+
+clean:
+	rm -rf build bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)

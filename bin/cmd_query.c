@@ -1,0 +1,182 @@
+/*
+ * cmd_query.c -- the commands that only read an experiment: status, best,
+ * export.  They open results.h5 read-only and take no lock, so they work
+ * while a sweep runs.
+ */
+#include "cli.h"
+#include "driver.h"
+#include "experiment.h"
+#include "journal.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int open_results(const char *dir, hpo_experiment **e, hpo_store **st)
+{
+    int r = experiment_open(e, dir);
+    if (r != 0) return r;
+    char *path = experiment_results_path(*e);
+    r = store_open(st, path, (*e)->spec, 0);
+    if (r == HPO_ENOTFOUND) r = hpo_error(HPO_ENOTFOUND, "%s: no results yet (the sweep has not ingested any round)", dir);
+    free(path);
+    if (r != 0) { experiment_free(*e); *e = NULL; }
+    return r;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    if (argc != 2) return cli_usage("status", "expected EXP");
+    hpo_experiment *e = NULL;
+    hpo_store *st = NULL;
+    int r = open_results(argv[1], &e, &st);
+    if (r != 0) return cli_fail(r);
+    const hpo_spec *spec = e->spec;
+    hpo_summary s;
+    driver_summary(spec, st, &s);
+    printf("experiment: %s ('%s', %s search, seed %llu)\n", e->dir, spec->name, spec->algorithm,
+           (unsigned long long)spec->seed);
+    printf("rounds:     %zu\n", store_n_rounds(st));
+    printf("trials:     %zu of %ld planned: %zu completed, %zu failed, %zu running, %zu waiting\n",
+           s.n_trials, spec->max_trials, s.n_completed, s.n_failed, s.n_running, s.n_waiting);
+    if (s.best >= 0) printf("best:       trial %ld, %s = %.10g\n", s.best, spec->metric, s.best_objective);
+    else printf("best:       none yet\n");
+    const hpo_trial_row *t = store_trials(st);
+    int shown = 0;
+    for (size_t i = 0; i < s.n_trials; i++)
+        if (status_is_failure(t[i].status) && shown++ < 10)
+            printf("failed:     trial %zu (%s): %s\n", i, t[i].status, t[i].reason);
+    char *stop = NULL;
+    if (store_get_attr(st, "stop_reason", &stop) == 0) printf("stopped:    %s\n", stop);
+    free(stop);
+    store_close(st);
+    experiment_free(e);
+    return EXIT_OK;
+}
+
+int cmd_best(int argc, char **argv)
+{
+    long n = 5;
+    int c;
+    while ((c = getopt(argc, argv, "n:")) != -1) {
+        char *end;
+        if (c != 'n') return cli_usage("best", "unknown option");
+        n = strtol(optarg, &end, 10);
+        if (*end || n < 1) return cli_usage("best", "-n wants an integer >= 1, got '%s'", optarg);
+    }
+    if (optind != argc - 1) return cli_usage("best", "expected EXP");
+    hpo_experiment *e = NULL;
+    hpo_store *st = NULL;
+    int r = open_results(argv[optind], &e, &st);
+    if (r != 0) return cli_fail(r);
+    const hpo_spec *spec = e->spec;
+    long *order = NULL;
+    size_t k = driver_ranking(spec, st, &order);
+    printf("%-6s %-8s %-16s", "rank", "trial", spec->metric);
+    for (int p = 0; p < spec->space.n; p++) printf(" %-12s", spec->space.params[p].name);
+    printf("\n");
+    for (size_t i = 0; i < k && (long)i < n; i++) {
+        long id = order[i];
+        printf("%-6zu %-8ld %-16.10g", i + 1, id, store_trials(st)[id].objective);
+        for (int p = 0; p < spec->space.n; p++) {
+            char v[256];
+            space_format_value(&spec->space.params[p], store_config(st, p)[id], v, sizeof v);
+            printf(" %-12s", v[0] ? v : "-");
+        }
+        printf("\n");
+    }
+    if (k == 0) printf("(no completed trial yet)\n");
+    free(order);
+    store_close(st);
+    experiment_free(e);
+    return EXIT_OK;
+}
+
+/* A CSV field: quoted when it holds a comma, quote or newline. */
+static void csv_field(const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) { fputs(s, stdout); return; }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"') putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void csv_double(double v)
+{
+    char buf[64];
+    if (isnan(v)) return;   /* empty field: pandas reads NaN */
+    format_double(buf, sizeof buf, v);
+    fputs(buf, stdout);
+}
+
+static void export_trials(const hpo_spec *spec, hpo_store *st)
+{
+    printf("trial_id,round,array_index,parent_id,status,objective,budget,runtime_s,exit_code,signal,node,reason");
+    for (int p = 0; p < spec->space.n; p++) printf(",%s", spec->space.params[p].name);
+    printf("\n");
+    const hpo_trial_row *t = store_trials(st);
+    for (size_t i = 0; i < store_n_trials(st); i++) {
+        printf("%lld,%d,%d,%lld,%s,", (long long)t[i].trial_id, t[i].round, t[i].array_index,
+               (long long)t[i].parent_id, t[i].status);
+        csv_double(t[i].objective); putchar(',');
+        csv_double(t[i].budget); putchar(',');
+        csv_double(t[i].runtime_s);
+        printf(",%d,%d,", t[i].exit_code, t[i].signal);
+        csv_field(t[i].node); putchar(',');
+        csv_field(t[i].reason);
+        for (int p = 0; p < spec->space.n; p++) {
+            char v[256];
+            space_format_value(&spec->space.params[p], store_config(st, p)[i], v, sizeof v);
+            putchar(',');
+            csv_field(v);
+        }
+        putchar('\n');
+    }
+}
+
+static int export_curves(hpo_store *st)
+{
+    hpo_curve_row *rows = NULL;
+    size_t n = 0;
+    int r = store_read_curves(st, &rows, &n);
+    if (r != 0) return r;
+    printf("trial_id,step,metric,value,time\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("%lld,%lld,", (long long)rows[i].trial_id, (long long)rows[i].step);
+        csv_field(rows[i].metric);
+        putchar(',');
+        csv_double(rows[i].value);
+        putchar(',');
+        csv_double(rows[i].time);
+        putchar('\n');
+    }
+    free(rows);
+    return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"csv", no_argument, 0, 'c'}, {"curves", no_argument, 0, 'u'}, {0, 0, 0, 0}};
+    int curves = 0, c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'u') curves = 1;
+        else if (c != 'c') return cli_usage("export", "unknown option");
+    }
+    if (optind != argc - 1) return cli_usage("export", "expected EXP");
+    hpo_experiment *e = NULL;
+    hpo_store *st = NULL;
+    int r = open_results(argv[optind], &e, &st);
+    if (r != 0) return cli_fail(r);
+    if (curves) r = export_curves(st);
+    else export_trials(e->spec, st);
+    store_close(st);
+    experiment_free(e);
+    return r != 0 ? cli_fail(r) : EXIT_OK;
+}

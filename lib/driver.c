@@ -1,0 +1,150 @@
+/*
+ * driver.c -- sweep decisions (see driver.h).
+ */
+#include "driver.h"
+#include "journal.h"
+#include "plan.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int status_is_failure(const char *s)
+{
+    return strcmp(s, HPO_STATUS_FAILED) == 0 || strcmp(s, HPO_STATUS_TIMEOUT) == 0 ||
+           strcmp(s, HPO_STATUS_OOM) == 0 || strcmp(s, HPO_STATUS_NODE_FAIL) == 0;
+}
+
+static int better(const hpo_spec *spec, double a, double b)
+{
+    return spec->maximize ? a > b : a < b;
+}
+
+void driver_summary(const hpo_spec *spec, const hpo_store *st, hpo_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    s->best = -1;
+    s->best_objective = NAN;
+    const hpo_trial_row *t = store_trials(st);
+    s->n_trials = store_n_trials(st);
+    for (size_t i = 0; i < s->n_trials; i++) {
+        const char *st_ = t[i].status;
+        if (strcmp(st_, HPO_STATUS_COMPLETED) == 0) {
+            s->n_completed++;
+            if (isfinite(t[i].objective) && (s->best < 0 || better(spec, t[i].objective, s->best_objective))) {
+                s->best = (long)i;
+                s->best_objective = t[i].objective;
+            }
+        } else if (status_is_failure(st_)) s->n_failed++;
+        else if (strcmp(st_, HPO_STATUS_RUNNING) == 0) s->n_running++;
+        else if (strcmp(st_, HPO_STATUS_PLANNED) == 0 || strcmp(st_, HPO_STATUS_CANCELLED) == 0) s->n_waiting++;
+    }
+}
+
+int driver_unfinished(const hpo_store *st, int round, int **indices, int *n)
+{
+    const hpo_trial_row *t = store_trials(st);
+    size_t total = store_n_trials(st);
+    *indices = xcalloc(total + 1, sizeof(int));
+    *n = 0;
+    for (size_t i = 0; i < total; i++)
+        if (t[i].round == round && (!status_is_terminal(t[i].status) ||
+                                    strcmp(t[i].status, HPO_STATUS_CANCELLED) == 0))
+            (*indices)[(*n)++] = t[i].array_index;
+    return 0;
+}
+
+int driver_should_stop(const hpo_experiment *e, const hpo_store *st, char *buf, size_t n)
+{
+    const hpo_spec *spec = e->spec;
+    hpo_summary s;
+    driver_summary(spec, st, &s);
+    size_t rounds = store_n_rounds(st);
+    if (spec->has_target && s.best >= 0 && !better(spec, spec->target, s.best_objective)) {
+        snprintf(buf, n, "objective.target %g reached by trial %ld (%s = %g)", spec->target,
+                 s.best, spec->metric, s.best_objective);
+        return 1;
+    }
+    if (spec->max_failed > 0 && s.n_failed >= (size_t)spec->max_failed) {
+        snprintf(buf, n, "budget.max_failed reached: %zu trials failed (see hpo status)", s.n_failed);
+        return 1;
+    }
+    if ((long)s.n_trials >= spec->max_trials) {
+        snprintf(buf, n, "budget.max_trials reached (%zu trials)", s.n_trials);
+        return 1;
+    }
+    if (spec->max_rounds > 0 && (long)rounds >= spec->max_rounds) {
+        snprintf(buf, n, "budget.max_rounds reached (%zu rounds)", rounds);
+        return 1;
+    }
+    if (spec->max_hours > 0 && rounds > 0 && !isnan(store_rounds(st)[0].submitted_at)) {
+        double hours = (now_wall() - store_rounds(st)[0].submitted_at) / 3600.0;
+        if (hours >= spec->max_hours) {
+            snprintf(buf, n, "budget.max_hours reached (%.2f h since the first round)", hours);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int driver_plan_round(hpo_experiment *e, const hpo_store *st, const hpo_optimizer *opt,
+                      int round, int *n_planned)
+{
+    const hpo_spec *spec = e->spec;
+    size_t n_trials = store_n_trials(st);
+    long room = spec->max_trials - (long)n_trials;
+    int max = room < spec->round_size ? (int)room : spec->round_size;
+    *n_planned = 0;
+    if (max <= 0) return 0;
+
+    const double **config = xcalloc((size_t)spec->space.n + 1, sizeof *config);
+    for (int p = 0; p < spec->space.n; p++) config[p] = store_config(st, p);
+    hpo_history h = {.n = n_trials, .trials = store_trials(st), .config = config};
+    hpo_plan *plan = plan_new(round, opt->name, spec->space.n, max);
+    hpo_proposal *props = xcalloc((size_t)max, sizeof *props);
+    for (int i = 0; i < max; i++) props[i].values = plan->trials[i].values;
+    int n = 0;
+    int r = opt->propose(spec, &h, round, max, props, &n);
+    if (r == 0 && n > 0) {
+        plan->n = n;
+        for (int i = 0; i < n; i++) {
+            plan->trials[i].trial_id = (long)n_trials + i;
+            plan->trials[i].index = i;
+            plan->trials[i].parent_id = props[i].parent_id;
+            plan->trials[i].budget = props[i].budget;
+        }
+        r = plan_write(e, plan);
+        plan->n = max;   /* free every allocated row */
+        if (r == 0) *n_planned = n;
+    }
+    free(props);
+    plan_free(plan);
+    free(config);
+    return r;
+}
+
+static const hpo_spec *rank_spec;
+static const hpo_trial_row *rank_rows;
+
+static int rank_cmp(const void *a, const void *b)
+{
+    double x = rank_rows[*(const long *)a].objective, y = rank_rows[*(const long *)b].objective;
+    if (x == y) return *(const long *)a < *(const long *)b ? -1 : 1;
+    return better(rank_spec, x, y) ? -1 : 1;
+}
+
+size_t driver_ranking(const hpo_spec *spec, const hpo_store *st, long **order)
+{
+    size_t n = store_n_trials(st), k = 0;
+    const hpo_trial_row *t = store_trials(st);
+    *order = xcalloc(n + 1, sizeof(long));
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(t[i].status, HPO_STATUS_COMPLETED) == 0 && isfinite(t[i].objective))
+            (*order)[k++] = (long)i;
+    rank_spec = spec;
+    rank_rows = t;
+    qsort(*order, k, sizeof(long), rank_cmp);
+    return k;
+}

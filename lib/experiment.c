@@ -1,0 +1,179 @@
+/*
+ * experiment.c -- creating, opening and locking an experiment directory.
+ * See experiment.h for the layout.
+ */
+#include "experiment.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+char *experiment_path(const hpo_experiment *e, const char *name) { return path_join(e->dir, name); }
+
+char *experiment_trial_dir(const hpo_experiment *e, long trial_id)
+{
+    return xasprintf("%s/trials/t%06ld", e->dir, trial_id);
+}
+
+char *experiment_results_path(const hpo_experiment *e) { return path_join(e->dir, "results.h5"); }
+
+char *experiment_default_dir(const hpo_spec *spec) { return xasprintf("hpo-runs/%s", spec->name); }
+
+/* The value of `key` in a key=value file's text, allocated, or NULL. */
+static char *kv_get(const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+            const char *v = line + klen + 1, *end = strchr(v, '\n');
+            return xstrndup(v, end ? (size_t)(end - v) : strlen(v));
+        }
+    }
+    return NULL;
+}
+
+static int experiment_create(const char *dir, const hpo_spec *spec)
+{
+    char *tmp = xasprintf("%s.creating.%ld", dir, (long)getpid());
+    char *rounds = path_join(tmp, "rounds"), *trials = path_join(tmp, "trials");
+    char *frozen = path_join(tmp, "spec.yaml"), *meta = path_join(tmp, "experiment");
+    char *src = absolute_path(spec->path);
+    char *meta_text = xasprintf("format=hpo-experiment\nversion=1\nspec_source=%s\nspec_sha256=%s\n",
+                                src, spec->sha256);
+    char *parent = dir_of(dir);
+    /* Build the directory under a temporary name and rename it into place,
+     * so that a kill never leaves a half-made experiment behind. */
+    int r = mkdir_p(parent, 0777);
+    if (r == 0) r = mkdir_p(rounds, 0777);
+    if (r == 0) r = mkdir_p(trials, 0777);
+    if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
+    if (r == 0) r = write_file_atomic(meta, meta_text, strlen(meta_text));
+    if (r == 0 && rename(tmp, dir) != 0) {
+        if (errno == EEXIST || errno == ENOTEMPTY) r = HPO_OK;   /* lost a race: use theirs */
+        else r = hpo_error(HPO_EIO, "%s: cannot create experiment: %s", dir, strerror(errno));
+    }
+    if (path_exists(tmp)) {
+        char *cmd[] = {frozen, meta, NULL};
+        for (int i = 0; cmd[i]; i++) unlink(cmd[i]);
+        rmdir(rounds); rmdir(trials); rmdir(tmp);
+    }
+    free(tmp); free(rounds); free(trials); free(frozen); free(meta); free(src);
+    free(meta_text); free(parent);
+    return r;
+}
+
+int experiment_open(hpo_experiment **out, const char *dir)
+{
+    char *abs = absolute_path(dir);
+    char *meta_path = path_join(abs, "experiment"), *frozen = path_join(abs, "spec.yaml");
+    char *meta = NULL, *yaml = NULL, *source = NULL;
+    size_t yaml_len = 0;
+    hpo_spec *spec = NULL;
+    int r = read_file(meta_path, &meta, NULL);
+    if (r == HPO_ENOTFOUND)
+        r = hpo_error(HPO_ENOTFOUND, "%s: not an hpo experiment (no %s)", dir,
+                      path_exists(abs) ? "experiment file" : "such directory");
+    if (r == 0 && !(source = kv_get(meta, "spec_source")))
+        r = hpo_error(HPO_ECORRUPT, "%s: spec_source missing", meta_path);
+    if (r == 0) r = read_file(frozen, &yaml, &yaml_len);
+    /* Parse the frozen bytes as if they were at the original place, so
+     * that relative paths (workdir, space: file) resolve as they did. */
+    if (r == 0) r = spec_parse(&spec, source, yaml, yaml_len);
+    if (r == 0) {
+        hpo_experiment *e = xcalloc(1, sizeof *e);
+        e->dir = abs;
+        e->spec_source = source;
+        e->spec = spec;
+        e->lock_fd = -1;
+        *out = e;
+        abs = source = NULL;
+    }
+    free(abs); free(meta_path); free(frozen); free(meta); free(yaml); free(source);
+    return r;
+}
+
+int experiment_create_or_open(hpo_experiment **out, const char *dir, const char *spec_path)
+{
+    hpo_spec *spec = NULL;
+    int r = HPO_OK;
+    if (spec_path && (r = spec_load(&spec, spec_path)) != 0) return r;
+    char *meta = path_join(dir, "experiment");
+    if (!path_exists(meta)) {
+        if (!spec) r = hpo_error(HPO_ENOTFOUND, "%s: not an hpo experiment, and no spec given", dir);
+        else if (path_exists(dir) && !path_is_empty_dir(dir))
+            r = hpo_error(HPO_EIO, "%s: exists and is not an hpo experiment; choose another --exp", dir);
+        else {
+            if (path_exists(dir)) rmdir(dir);
+            r = experiment_create(dir, spec);
+        }
+    }
+    free(meta);
+    if (r == 0) r = experiment_open(out, dir);
+    if (r == 0 && spec && strcmp(spec->sha256, (*out)->spec->sha256) != 0) {
+        r = hpo_error(HPO_ESPEC, "%s: differs from the spec this experiment was started with "
+                      "(%s/spec.yaml); start a new experiment with --exp, or restore the spec",
+                      spec_path, (*out)->dir);
+        experiment_free(*out);
+        *out = NULL;
+    }
+    spec_free(spec);
+    return r;
+}
+
+void experiment_free(hpo_experiment *e)
+{
+    if (!e) return;
+    experiment_unlock(e);
+    spec_free(e->spec);
+    free(e->dir);
+    free(e->spec_source);
+    free(e);
+}
+
+int experiment_lock(hpo_experiment *e)
+{
+    char *path = experiment_path(e, "lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int err = errno;
+        int r = hpo_error(HPO_EIO, "%s: cannot open: %s", path, strerror(err));
+        free(path);
+        return r;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char holder[256] = "";
+        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        close(fd);
+        int r = hpo_error(HPO_ELOCKED, "%s: in use by %s", e->dir, holder[0] ? holder : "another process");
+        free(path);
+        return r;
+    }
+    /* Say who holds it, for the message the next contender prints. */
+    char host[128] = "?";
+    gethostname(host, sizeof host - 1);
+    const char *job = getenv("SLURM_JOB_ID");
+    char *who = xasprintf("host %s pid %ld%s%s\n", host, (long)getpid(), job ? " slurm job " : "", job ? job : "");
+    if (ftruncate(fd, 0) == 0) {
+        ssize_t w = pwrite(fd, who, strlen(who), 0);
+        (void)w;
+    }
+    free(who);
+    free(path);
+    e->lock_fd = fd;
+    return HPO_OK;
+}
+
+void experiment_unlock(hpo_experiment *e)
+{
+    if (e->lock_fd >= 0) {
+        close(e->lock_fd);   /* closing releases the flock */
+        e->lock_fd = -1;
+    }
+}

@@ -1,0 +1,48 @@
+/*
+ * hpo.h -- the public API of libhpo.
+ *
+ * libhpo is the library behind the `hpo` command: it reads a sweep's spec,
+ * plans rounds of trials, runs them (locally or on Slurm), and keeps the
+ * results in an HDF5 file.  Most users only need hpo_report(), which a C
+ * trial program calls to record a metric in its trial's journal.
+ *
+ * Conventions (as in libgit2): every call returns 0 on success or a negative
+ * HPO_E* code; the message of the last error on this thread is available
+ * from hpo_error_last() until the next failing call.
+ */
+#ifndef HPO_H
+#define HPO_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HPO_VERSION "0.1.0"
+
+enum {
+    HPO_OK = 0,
+    HPO_ERROR = -1,      /* generic failure */
+    HPO_ESPEC = -2,      /* the spec is invalid (message is FILE:LINE:COL: ...) */
+    HPO_EIO = -3,        /* a file could not be read or written */
+    HPO_ELOCKED = -4,    /* another process holds the experiment lock */
+    HPO_ENOTFOUND = -5,  /* a file, trial or experiment does not exist */
+    HPO_ECORRUPT = -6,   /* a file exists but its contents are not valid */
+    HPO_EINTR = -7       /* interrupted by the user (Ctrl-C) */
+};
+
+/* The message of the last error on this thread ("" if none). */
+const char *hpo_error_last(void);
+
+/*
+ * Record one metric value for the running trial, at the given step (use a
+ * negative step to let hpo number reports in order).  The trial is found
+ * through the environment hpo sets for it (HPO_JOURNAL); outside a trial the
+ * call fails with HPO_ENOTFOUND.  Safe to call from several processes of the
+ * same trial: each report is one atomic, fsync'd append.
+ */
+int hpo_report(const char *metric, double value, long step);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

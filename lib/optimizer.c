@@ -1,0 +1,32 @@
+/*
+ * optimizer.c -- the table of search algorithms behind optimizer.h.
+ */
+#include "optimizer.h"
+#include "util.h"
+
+#include <string.h>
+
+static const hpo_optimizer *const optimizers[] = {
+    &optimizer_random,
+    &optimizer_grid,
+    &optimizer_sobol,
+};
+
+const hpo_optimizer *optimizer_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof optimizers / sizeof *optimizers; i++)
+        if (strcmp(optimizers[i]->name, name) == 0) return optimizers[i];
+    return NULL;
+}
+
+int optimizer_for_spec(const hpo_spec *spec, const hpo_optimizer **out)
+{
+    const hpo_optimizer *o = optimizer_find(spec->algorithm);
+    if (!o)
+        return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm.name: '%s' is not available in this "
+                         "version of hpo (available: random, grid, sobol)",
+                         spec->path, spec->algorithm_line, spec->algorithm_col, spec->algorithm);
+    int r = o->check ? o->check(spec) : HPO_OK;
+    if (r == HPO_OK) *out = o;
+    return r;
+}

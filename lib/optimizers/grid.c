@@ -1,0 +1,41 @@
+/*
+ * grid.c -- grid search: the product of every choice and `grid_points`
+ * values of each numeric parameter (space.c builds the grid), walked in
+ * order, a round at a time, until it is exhausted.
+ */
+#include "optimizer.h"
+#include "util.h"
+
+#include <math.h>
+
+static int grid_check(const hpo_spec *spec)
+{
+    if (space_grid_size(&spec->space) == 0)
+        return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm: the grid of this space has more than "
+                         "2^40 points; lower grid_points", spec->path, spec->algorithm_line,
+                         spec->algorithm_col);
+    return HPO_OK;
+}
+
+static int grid_propose(const hpo_spec *spec, const hpo_history *h, int round,
+                        int max, hpo_proposal *out, int *n)
+{
+    (void)round;
+    /* The grid position is the number of trials planned so far: a pure
+     * function of the history. */
+    uint64_t size = space_grid_size(&spec->space), next = h->n;
+    int k = 0;
+    for (; k < max && next + (uint64_t)k < size; k++) {
+        space_grid_point(&spec->space, next + (uint64_t)k, out[k].values);
+        out[k].budget = spec->fidelity.enabled ? spec->fidelity.max : NAN;
+        out[k].parent_id = -1;
+    }
+    *n = k;
+    return 0;
+}
+
+const hpo_optimizer optimizer_grid = {
+    .name = "grid",
+    .check = grid_check,
+    .propose = grid_propose,
+};

@@ -1,0 +1,68 @@
+/*
+ * util.h -- small shared helpers of libhpo: the thread's last error, memory
+ * that never returns NULL, durable file writes, CRC-32, time and paths.
+ *
+ * Durability invariant kept by every writer in libhpo: a file is either
+ * appended to with one write() per record followed by fsync(), or replaced
+ * whole by write-temp + fsync + rename + fsync(dir).  A kill at any instant
+ * therefore leaves the old file, the new file, or an old file plus a torn
+ * last record that readers detect by its checksum.
+ */
+#ifndef HPO_UTIL_H
+#define HPO_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include "hpo.h"
+
+#define HPO_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Set the thread's last error and return `code`, so callers can write
+ * `return hpo_error(HPO_EIO, "cannot open %s: %s", p, strerror(errno));` */
+int hpo_error(int code, const char *fmt, ...) HPO_PRINTF(2, 3);
+void hpo_error_clear(void);
+
+/* Allocation that aborts with a message on out-of-memory. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) HPO_PRINTF(1, 2);
+
+/* Read a whole file (NUL-terminated; *len excludes the NUL). */
+int read_file(const char *path, char **data, size_t *len);
+/* Replace `path` atomically and durably with `len` bytes of `data`. */
+int write_file_atomic(const char *path, const void *data, size_t len);
+/* write() all of buf, retrying on EINTR and short writes. */
+int write_all(int fd, const void *buf, size_t len);
+/* fsync the directory that holds `path`. */
+int fsync_parent_dir(const char *path);
+/* mkdir -p */
+int mkdir_p(const char *path, unsigned mode);
+int path_exists(const char *path);
+/* Whether `path` is a directory with no entries. */
+int path_is_empty_dir(const char *path);
+
+uint32_t crc32_of(const void *data, size_t len);
+/* SHA-256 as 64 lowercase hex digits plus NUL. */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Wall-clock time in seconds since the epoch, with sub-second resolution. */
+double now_wall(void);
+/* Monotonic seconds, for measuring durations. */
+double now_mono(void);
+
+/* Shortest text that reads back as exactly `v` ("nan", "inf", "-inf" for
+ * non-finite values). */
+void format_double(char *buf, size_t n, double v);
+
+/* Absolute form of `path` (relative to the cwd); the caller frees it. */
+char *absolute_path(const char *path);
+/* The directory part of `path` (like dirname(3), but allocated). */
+char *dir_of(const char *path);
+/* Join dir and name with one '/', allocated. */
+char *path_join(const char *dir, const char *name);
+
+#endif
