@@ -1,0 +1,67 @@
+# The environment a trial sees (README, "The environment of a trial"):
+# HPO_* variables, {param} and fidelity placeholders, inactive conditional
+# parameters left unset, and GPUs from CUDA_VISIBLE_DEVICES spread over the
+# concurrent trials one device each.
+source tests/integration/lib.sh
+cat > "$TMP/env.sh" <<'SH'
+#!/bin/sh
+env | grep -E '^(HPO_|CUDA_VISIBLE_DEVICES=)' | sort > "$HPO_TRIAL_DIR/env"
+printf '%s\n' "$@" > "$HPO_TRIAL_DIR/argv"
+pwd > "$HPO_TRIAL_DIR/pwd"
+test -d "$HPO_CHECKPOINT_DIR" || exit 3
+sleep 0.3
+"$HPO_BIN" report --step 1 score=1.5 || exit 4
+echo "score=2.5"
+SH
+chmod +x "$TMP/env.sh"
+cat > "$TMP/spec.yaml" <<'YAML'
+name: envtest
+command: ./env.sh --epochs {epochs} --opt {opt} --mom "{momentum}"
+space:
+  opt:      {type: choice, values: [sgd, adam]}
+  momentum: {type: float, low: 0.5, high: 0.9, when: "opt == sgd"}
+  layers:   {type: int, low: 1, high: 4}
+objective: {metric: score, mode: max}
+fidelity: {param: epochs, min: 1, max: 9, eta: 3}
+budget: {max_trials: 8}
+parallel: {round_size: 8, max_concurrent: 2}
+YAML
+HPO_BIN="$HPO" CUDA_VISIBLE_DEVICES=3,5 "$HPO" run "$TMP/spec.yaml" --exp "$TMP/exp" --quiet >/dev/null
+$PY - "$TMP" <<'PY'
+import glob, os, sys
+tmp = sys.argv[1]
+exp = os.path.join(tmp, "exp")
+lines = open(os.path.join(exp, "rounds/r0000.plan")).read().splitlines()
+assert lines[3] == "params opt momentum layers", lines[3]
+gpus = set()
+for line in lines[4:]:
+    f = line.split()
+    tid, budget, opt, mom, layers = int(f[1]), f[4], int(float(f[5])), f[6], f[7]
+    d = os.path.join(exp, "trials/t%06d" % tid)
+    env = dict(l.split("=", 1) for l in open(os.path.join(d, "env")).read().splitlines())
+    assert env["HPO_EXP"] == exp and env["HPO_TRIAL_ID"] == str(tid) and env["HPO_ROUND"] == "0", env
+    assert env["HPO_BUDGET"] == "9" == budget, (env["HPO_BUDGET"], budget)
+    assert env["HPO_DATA_FRACTION"] == "1"
+    assert env["HPO_CHECKPOINT_DIR"] == os.path.join(d, "checkpoint")
+    assert env["HPO_JOURNAL"] == os.path.join(d, "journal")
+    assert "HPO_RESUME_FROM" not in env
+    assert env["HPO_PARAM_opt"] == ["sgd", "adam"][opt]
+    assert env["HPO_PARAM_layers"] == layers
+    argv = open(os.path.join(d, "argv")).read().splitlines()
+    if opt == 0:
+        assert env["HPO_PARAM_momentum"] == mom and argv[5] == mom, (env, argv)
+    else:
+        assert mom == "nan" and "HPO_PARAM_momentum" not in env and argv[5] == "", (env, argv)
+    assert argv[:4] == ["--epochs", "9", "--opt", ["sgd", "adam"][opt]], argv
+    assert open(os.path.join(d, "pwd")).read().strip() == tmp
+    assert env["CUDA_VISIBLE_DEVICES"] in ("3", "5"), env["CUDA_VISIBLE_DEVICES"]
+    gpus.add(env["CUDA_VISIBLE_DEVICES"])
+assert gpus == {"3", "5"}, gpus
+print("ok: 8 trials saw the documented environment; GPUs used:", sorted(gpus))
+PY
+# `hpo report` and stdout lines land in the same journal: step 1 from the
+# command, step 2 continuing it for the unnumbered stdout line.
+curves=$("$HPO" export "$TMP/exp" --csv --curves | grep '^0,')
+assert_eq "$(echo "$curves" | cut -d, -f1-4 | tr '\n' ' ')" "0,1,score,1.5 0,2,score,2.5 " "curves of trial 0"
+assert_eq "$("$HPO" best "$TMP/exp" -n 1 | awk 'NR==2 {print $3}')" "2.5" "objective is the last report"
+$PY tests/integration/check_results.py "$TMP/exp"
