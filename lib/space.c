@@ -153,95 +153,94 @@ static int grid_values(const hpo_param *p, double *out)
     return n;
 }
 
-static int grid_count(const hpo_param *p)
+/* The grid of a space: every parameter's values, computed once. */
+typedef struct grid {
+    int *counts;
+    double **values;
+    uint64_t raw_size;    /* product of counts; 0 if over GRID_MAX_SIZE */
+    int conditional;      /* some parameter has a condition */
+} grid;
+
+static grid grid_build(const hpo_space *s)
 {
-    double *tmp = xmalloc(sizeof(double) * (GRID_MAX_POINTS + (size_t)p->n_choices));
-    int n = grid_values(p, tmp);
-    free(tmp);
-    return n;
+    grid g = {.counts = xcalloc((size_t)s->n + 1, sizeof(int)),
+              .values = xcalloc((size_t)s->n + 1, sizeof(double *)), .raw_size = 1};
+    for (int i = 0; i < s->n; i++) {
+        const hpo_param *p = &s->params[i];
+        g.values[i] = xmalloc(sizeof(double) * (size_t)(GRID_MAX_POINTS + p->n_choices));
+        g.counts[i] = grid_values(p, g.values[i]);
+        if (g.raw_size > GRID_MAX_SIZE / (uint64_t)g.counts[i]) g.raw_size = 0;
+        if (g.raw_size) g.raw_size *= (uint64_t)g.counts[i];
+        if (p->cond.parent >= 0) g.conditional = 1;
+    }
+    return g;
+}
+
+static void grid_free(const hpo_space *s, grid *g)
+{
+    for (int i = 0; i < s->n; i++) free(g->values[i]);
+    free(g->values);
+    free(g->counts);
 }
 
 /* Raw grid point number `raw` (mixed radix, last parameter fastest); sets
  * values and returns 1 if it is canonical: every inactive parameter sits at
  * its first grid value, so points differing only there are counted once. */
-static int grid_raw_point(const hpo_space *s, uint64_t raw, const int *counts, double *values)
+static int grid_raw_point(const hpo_space *s, const grid *g, uint64_t raw, double *values)
 {
-    uint64_t *digit = xmalloc(sizeof(uint64_t) * (size_t)(s->n ? s->n : 1));
-    for (int i = s->n - 1; i >= 0; i--) {
-        digit[i] = raw % (uint64_t)counts[i];
-        raw /= (uint64_t)counts[i];
-    }
+    uint64_t div = g->raw_size;
     int canonical = 1;
-    size_t buf = GRID_MAX_POINTS;
-    for (int i = 0; i < s->n; i++)
-        if ((size_t)s->params[i].n_choices > buf) buf = (size_t)s->params[i].n_choices;
-    double *tmp = xmalloc(sizeof(double) * buf);
     for (int i = 0; i < s->n; i++) {
+        div /= (uint64_t)g->counts[i];
+        uint64_t digit = raw / div;
+        raw %= div;
         if (!space_is_active(s, i, values)) {
             values[i] = NAN;
-            if (digit[i] != 0) canonical = 0;
-            continue;
+            if (digit != 0) canonical = 0;
+        } else {
+            values[i] = g->values[i][digit];
         }
-        grid_values(&s->params[i], tmp);
-        values[i] = tmp[digit[i]];
     }
-    free(tmp);
-    free(digit);
     return canonical;
-}
-
-static int *grid_counts(const hpo_space *s, uint64_t *raw_size)
-{
-    int *counts = xmalloc(sizeof(int) * (size_t)(s->n ? s->n : 1));
-    uint64_t size = 1;
-    for (int i = 0; i < s->n; i++) {
-        counts[i] = grid_count(&s->params[i]);
-        if (size > GRID_MAX_SIZE / (uint64_t)counts[i]) size = 0;
-        if (size) size *= (uint64_t)counts[i];
-    }
-    *raw_size = size;
-    return counts;
-}
-
-static int space_has_conditions(const hpo_space *s)
-{
-    for (int i = 0; i < s->n; i++)
-        if (s->params[i].cond.parent >= 0) return 1;
-    return 0;
 }
 
 uint64_t space_grid_size(const hpo_space *s)
 {
-    uint64_t raw_size;
-    int *counts = grid_counts(s, &raw_size);
-    uint64_t n = raw_size;
-    if (raw_size && space_has_conditions(s)) {
-        double *values = xmalloc(sizeof(double) * (size_t)(s->n ? s->n : 1));
+    grid g = grid_build(s);
+    uint64_t n = g.raw_size;
+    if (g.raw_size && g.conditional) {
+        double *values = xmalloc(sizeof(double) * (size_t)(s->n + 1));
         n = 0;
-        for (uint64_t raw = 0; raw < raw_size; raw++) n += (uint64_t)grid_raw_point(s, raw, counts, values);
+        for (uint64_t raw = 0; raw < g.raw_size; raw++) n += (uint64_t)grid_raw_point(s, &g, raw, values);
         free(values);
     }
-    free(counts);
+    grid_free(s, &g);
     return n;
+}
+
+int space_grid_points(const hpo_space *s, uint64_t start, int n, double **out)
+{
+    grid g = grid_build(s);
+    int found = 0;
+    if (!g.conditional) {
+        for (; found < n && start + (uint64_t)found < g.raw_size; found++)
+            grid_raw_point(s, &g, start + (uint64_t)found, out[found]);
+    } else {
+        /* Distinct points are not evenly spread over raw numbers: walk them
+         * once, in order.  Linear in the grid, once per call (per round). */
+        uint64_t seen = 0;
+        for (uint64_t raw = 0; raw < g.raw_size && found < n; raw++) {
+            if (!grid_raw_point(s, &g, raw, out[found])) continue;
+            if (seen++ >= start) found++;
+        }
+    }
+    grid_free(s, &g);
+    return found;
 }
 
 int space_grid_point(const hpo_space *s, uint64_t k, double *values)
 {
-    uint64_t raw_size;
-    int *counts = grid_counts(s, &raw_size);
-    int found = 0;
-    if (!space_has_conditions(s)) {
-        found = k < raw_size;
-        if (found) grid_raw_point(s, k, counts, values);
-    } else {
-        /* Conditional grids are enumerated; grids are small enough that
-         * this linear walk is not worth an index. */
-        uint64_t seen = 0;
-        for (uint64_t raw = 0; raw < raw_size && !found; raw++)
-            if (grid_raw_point(s, raw, counts, values) && seen++ == k) found = 1;
-    }
-    free(counts);
-    return found ? 0 : -1;
+    return space_grid_points(s, k, 1, &values) == 1 ? 0 : -1;
 }
 
 void space_format_value(const hpo_param *p, double v, char *buf, size_t n)

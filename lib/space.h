@@ -73,6 +73,9 @@ void space_sample(const hpo_space *s, hpo_rng *rng, double *values);
 uint64_t space_grid_size(const hpo_space *s);
 /* The k-th distinct grid point (0 <= k < space_grid_size); fills values. */
 int space_grid_point(const hpo_space *s, uint64_t k, double *values);
+/* Grid points start, start+1, ... into out[0..n); returns how many there
+ * were (fewer than n at the end of the grid).  One pass over the grid. */
+int space_grid_points(const hpo_space *s, uint64_t start, int n, double **out);
 
 /* The value as a trial sees it, in argv and HPO_PARAM_<name>: a float in
  * its shortest exact form, an int in decimal, a choice as written, an

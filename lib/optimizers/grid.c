@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 static int grid_check(const hpo_spec *spec)
 {
@@ -23,12 +24,13 @@ static int grid_propose(const hpo_spec *spec, const hpo_history *h, int round,
     (void)round;
     /* The grid position is the number of trials planned so far: a pure
      * function of the history. */
-    uint64_t size = space_grid_size(&spec->space), next = h->n;
-    int k = 0;
-    for (; k < max && next + (uint64_t)k < size; k++) {
-        space_grid_point(&spec->space, next + (uint64_t)k, out[k].values);
-        out[k].budget = spec->fidelity.enabled ? spec->fidelity.max : NAN;
-        out[k].parent_id = -1;
+    double **values = xcalloc((size_t)max + 1, sizeof(double *));
+    for (int i = 0; i < max; i++) values[i] = out[i].values;
+    int k = space_grid_points(&spec->space, h->n, max, values);
+    free(values);
+    for (int i = 0; i < k; i++) {
+        out[i].budget = spec->fidelity.enabled ? spec->fidelity.max : NAN;
+        out[i].parent_id = -1;
     }
     *n = k;
     return 0;

@@ -1,7 +1,7 @@
 # Parameter values never pass through a shell: choice values full of shell
 # metacharacters reach the trial program byte for byte, as one argument, in
 # argv and in HPO_PARAM_<name>, and nothing they say is executed.
-source tests/integration/lib.sh
+source tests/integration/common.bash
 cat > "$TMP/dump.sh" <<'SH'
 #!/bin/sh
 printf '%s\n' "$@" > "$HPO_TRIAL_DIR/argv"

@@ -2,7 +2,7 @@
 # a SIGKILL of `hpo run` itself.  Either way the sweep ends with exactly the
 # plans of an uninterrupted run with the same seed, every trial completed
 # once, and the cancelled attempt kept in the trial's attempt-1/.
-source tests/integration/lib.sh
+source tests/integration/common.bash
 cat > "$TMP/slow.sh" <<'SH'
 #!/bin/sh
 for s in 1 2 3; do sleep 0.4; echo "step=$s loss=$1"; done

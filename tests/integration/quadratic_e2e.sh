@@ -2,7 +2,7 @@
 # a config near the known optimum, and `hpo best` / `hpo export` / h5py all
 # see the same results as the journals.  Ingesting again changes nothing;
 # `hpo rebuild` after deleting results.h5 gives the same tables.
-source tests/integration/lib.sh
+source tests/integration/common.bash
 EXP=$TMP/quad
 out=$("$HPO" run examples/quadratic/spec.yaml --exp "$EXP" 2>"$TMP/progress")
 assert_contains "$out" "stopped: budget.max_trials reached (40 trials)" "run summary"

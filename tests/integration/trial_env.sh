@@ -2,7 +2,7 @@
 # HPO_* variables, {param} and fidelity placeholders, inactive conditional
 # parameters left unset, and GPUs from CUDA_VISIBLE_DEVICES spread over the
 # concurrent trials one device each.
-source tests/integration/lib.sh
+source tests/integration/common.bash
 cat > "$TMP/env.sh" <<'SH'
 #!/bin/sh
 env | grep -E '^(HPO_|CUDA_VISIBLE_DEVICES=)' | sort > "$HPO_TRIAL_DIR/env"

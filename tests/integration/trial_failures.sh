@@ -1,7 +1,7 @@
 # Failing trials are recorded with a status and a reason and the sweep goes
 # on; budget.max_failed stops it with a reason naming the failures.  NaN
 # objectives are recorded but never chosen as best.
-source tests/integration/lib.sh
+source tests/integration/common.bash
 cat > "$TMP/obj.sh" <<'SH'
 #!/bin/sh
 # x < 0.3: reports NaN; 0.3-0.5: fine; 0.5-0.7: exits 1; >0.7: never reports
