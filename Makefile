@@ -32,7 +32,7 @@ BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EXAMPLES := examples/quadratic/quadratic
 
-.PHONY: all test unit-test integration-test install deps bench clean
+.PHONY: all test install deps bench clean FORCE
 all: bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h)
@@ -46,17 +46,25 @@ $(BUILD)/libhpo.a: $(LIB_OBJ)
 $(BUILD)/hpo: $(BIN_OBJ) $(BUILD)/libhpo.a
 	$(CC) $(LDFLAGS) -o $@ $(BIN_OBJ) $(BUILD)/libhpo.a $(LIBS)
 
-# bin/hpo and the libraries are always the variant built last.
-bin/hpo: $(BUILD)/hpo
-	cp $< $@
-lib/libhpo.a: $(BUILD)/libhpo.a
-	cp $< $@
-lib/libhpo.so: $(LIB_OBJ)
+$(BUILD)/libhpo.so: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhpo.so.0 -o $@ $(LIB_OBJ) $(LIBS)
 
-examples/quadratic/quadratic: examples/quadratic/quadratic.c lib/hpo.h
+$(BUILD)/examples/quadratic/quadratic: examples/quadratic/quadratic.c lib/hpo.h $(BUILD)/libhpo.a
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhpo.a $(LIBS)
-examples/quadratic/quadratic: $(BUILD)/libhpo.a
+
+# The copies in bin/, lib/ and examples/ are always of the variant (release
+# or SAN=1) of this make: FORCE makes make look, cmp keeps timestamps when
+# nothing changed.
+bin/hpo: $(BUILD)/hpo FORCE
+	@cmp -s $< $@ || cp $< $@
+lib/libhpo.a: $(BUILD)/libhpo.a FORCE
+	@cmp -s $< $@ || cp $< $@
+lib/libhpo.so: $(BUILD)/libhpo.so FORCE
+	@cmp -s $< $@ || cp $< $@
+examples/quadratic/quadratic: $(BUILD)/examples/quadratic/quadratic FORCE
+	@cmp -s $< $@ || cp $< $@
+FORCE:
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhpo.a
 	@mkdir -p $(dir $@)

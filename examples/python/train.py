@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A Python trial that knows nothing of hpo: it reads its hyperparameters
 from the command line and reports one line of metrics per epoch on stdout
-(`epoch=3 val_acc=0.91 loss=0.3`); hpo records every such line.
+(`step=3 val_acc=0.91 loss=0.3`, the step being the epoch); hpo records every such line.
 
 It fits a logistic-regression classifier by gradient descent on a small
 synthetic two-class problem, so it needs only the standard library.
@@ -52,7 +52,7 @@ def main():
                 gb += p - y
             w = [w[i] - args.lr * (gw[i] / len(batch) + args.l2 * w[i]) for i in range(2)]
             b -= args.lr * gb / len(batch)
-        print(f"epoch={epoch} loss={loss / len(train):.6f} val_acc={accuracy(w, b, val):.4f}", flush=True)
+        print(f"step={epoch} loss={loss / len(train):.6f} val_acc={accuracy(w, b, val):.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -50,3 +50,14 @@ for r in 0 1 2 3 4; do
     cmp "$EXP/rounds/r000$r.plan" "$TMP/quad2/rounds/r000$r.plan" || fail "round $r plan differs between runs"
 done
 echo "ok"
+
+# A damaged results.h5 is not overwritten blindly: it is kept aside and
+# rebuilt from the plans and journals, losing nothing.
+head -c 4096 /dev/urandom > "$EXP/results.h5"
+out3=$("$HPO" run examples/quadratic/spec.yaml --exp "$EXP" --quiet 2>"$TMP/err3")
+assert_contains "$(cat "$TMP/err3")" "rebuilding it from plans and journals" "damage is reported"
+assert_contains "$out3" "stopped: budget.max_trials reached (40 trials)" "run after damage"
+ls "$EXP"/results.h5.damaged-* >/dev/null || fail "the damaged file was not kept"
+$PY tests/integration/check_results.py "$EXP" --digest > "$TMP/recovered"
+diff "$TMP/before" "$TMP/recovered" || fail "recovery lost or changed results"
+echo "ok: damaged file recovered"
