@@ -7,7 +7,10 @@
 #
 # Optuna is slow (one transaction per report), so it runs OPTUNA_TRIALS
 # trials and its file size is extrapolated to TRIALS at its bytes per point.
-# Needs: cc, libhdf5-dev, /usr/bin/python3 with optuna (apt-get install
+# Rows: the store alone in one session; the store reopened per batch (as a
+# driver ingesting round by round); and `hpo rebuild` reading 10,000 real
+# journal files into results.h5 (the whole ingest path).
+# Needs: bin/hpo (make), cc, libhdf5-dev, /usr/bin/python3 with optuna (apt-get install
 # python3-optuna).
 set -eu
 
@@ -30,6 +33,14 @@ echo "ingest: $TRIALS trials x $POINTS points (Optuna: $OPTUNA_TRIALS trials, ex
 one=$("$work/bench_ingest" --trials "$TRIALS" --points "$POINTS" --batch 100 --out "$work/one.h5")
 each=$("$work/bench_ingest" --trials "$TRIALS" --points "$POINTS" --batch 100 --reopen \
        --out "$work/each.h5")
+# The whole ingest path: journals (checksummed lines) -> results.h5, via
+# `hpo rebuild` on an experiment directory as a finished sweep leaves it.
+/usr/bin/python3 "$here/make_experiment.py" "$work/exp" --trials "$TRIALS" --points "$POINTS"
+t0=$(date +%s.%N)
+"$root/bin/hpo" rebuild "$work/exp" >/dev/null
+t1=$(date +%s.%N)
+full=$(awk -v n="$TRIALS" -v p="$POINTS" -v t0="$t0" -v t1="$t1" -v b="$(stat -c %s "$work/exp/results.h5")" \
+       'BEGIN { printf "trials=%d points=%d seconds=%.3f rate=%.0f bytes=%d", n, n*p, t1-t0, n*p/(t1-t0), b }')
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import optuna' 2>/dev/null; then
     opt=$(/usr/bin/python3 "$here/optuna_ingest.py" --trials "$OPTUNA_TRIALS" --points "$POINTS" \
           --db "$work/optuna.db")
@@ -39,7 +50,7 @@ else
 fi
 
 # Lines are "SYSTEM trials=.. points=.. seconds=.. rate=.. bytes=..".
-printf '%s\n%s\n%s\n' "hpo-1-session $one" "hpo-session-per-batch $each" \
+printf '%s\n%s\n%s\n%s\n' "hpo-1-session $one" "hpo-session-per-batch $each" "hpo-rebuild-from-journals $full" \
     "${opt:+optuna-sqlite $opt}" | awk -v target="$((TRIALS * POINTS))" '
 function field(name,   i, kv) {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] }
