@@ -75,19 +75,40 @@ int cmd_best(int argc, char **argv)
     const hpo_spec *spec = e->spec;
     long *order = NULL;
     size_t k = driver_ranking(spec, st, &order);
-    printf("%-6s %-8s %-16s", "rank", "trial", spec->metric);
-    for (int p = 0; p < spec->space.n; p++) printf(" %-12s", spec->space.params[p].name);
-    printf("\n");
-    for (size_t i = 0; i < k && (long)i < n; i++) {
+    if ((long)k > n) k = (size_t)n;
+    /* Format every cell first, so each column is as wide as its widest. */
+    int cols = 3 + spec->space.n;
+    char **cell = xcalloc((k + 1) * (size_t)cols, sizeof(char *));
+    cell[0] = xstrdup("rank");
+    cell[1] = xstrdup("trial");
+    cell[2] = xstrdup(spec->metric);
+    for (int p = 0; p < spec->space.n; p++) cell[3 + p] = xstrdup(spec->space.params[p].name);
+    for (size_t i = 0; i < k; i++) {
         long id = order[i];
-        printf("%-6zu %-8ld %-16.10g", i + 1, id, store_trials(st)[id].objective);
+        char **row = cell + (i + 1) * (size_t)cols, v[256];
+        row[0] = xasprintf("%zu", i + 1);
+        row[1] = xasprintf("%ld", id);
+        row[2] = xasprintf("%.10g", store_trials(st)[id].objective);
         for (int p = 0; p < spec->space.n; p++) {
-            char v[256];
             space_format_value(&spec->space.params[p], store_config(st, p)[id], v, sizeof v);
-            printf(" %-12s", v[0] ? v : "-");
+            row[3 + p] = xstrdup(v[0] ? v : "-");
+        }
+    }
+    int *width = xcalloc((size_t)cols, sizeof(int));
+    for (size_t i = 0; i <= k; i++)
+        for (int c = 0; c < cols; c++) {
+            int w = (int)strlen(cell[i * (size_t)cols + c]);
+            if (w > width[c]) width[c] = w;
+        }
+    for (size_t i = 0; i <= k; i++) {
+        for (int c = 0; c < cols; c++) {
+            printf("%s%-*s", c ? "  " : "", c == cols - 1 ? 0 : width[c], cell[i * (size_t)cols + c]);
+            free(cell[i * (size_t)cols + c]);
         }
         printf("\n");
     }
+    free(cell);
+    free(width);
     if (k == 0) printf("(no completed trial yet)\n");
     free(order);
     store_close(st);

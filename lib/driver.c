@@ -68,7 +68,11 @@ int driver_should_stop(const hpo_experiment *e, const hpo_store *st, char *buf, 
         return 1;
     }
     if (spec->max_failed > 0 && s.n_failed >= (size_t)spec->max_failed) {
-        snprintf(buf, n, "budget.max_failed reached: %zu trials failed (see hpo status)", s.n_failed);
+        const hpo_trial_row *t = store_trials(st);
+        size_t last = s.n_trials;
+        while (last-- > 0 && !status_is_failure(t[last].status)) {}
+        snprintf(buf, n, "budget.max_failed reached: %zu trials failed; the last, trial %zu: %s",
+                 s.n_failed, last, t[last].reason);
         return 1;
     }
     if ((long)s.n_trials >= spec->max_trials) {
