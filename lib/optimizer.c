@@ -4,6 +4,7 @@
 #include "optimizer.h"
 #include "util.h"
 
+#include <math.h>
 #include <string.h>
 
 static const hpo_optimizer *const optimizers[] = {
@@ -29,4 +30,12 @@ int optimizer_for_spec(const hpo_spec *spec, const hpo_optimizer **out)
     int r = o->check ? o->check(spec) : HPO_OK;
     if (r == HPO_OK) *out = o;
     return r;
+}
+
+void proposals_fresh(const hpo_spec *spec, hpo_proposal *out, int n)
+{
+    for (int i = 0; i < n; i++) {
+        out[i].budget = spec->fidelity.enabled ? spec->fidelity.max : NAN;
+        out[i].parent_id = -1;
+    }
 }

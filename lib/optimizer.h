@@ -43,6 +43,10 @@ typedef struct hpo_optimizer {
                    int max, hpo_proposal *out, int *n);
 } hpo_optimizer;
 
+/* For algorithms without fidelity of their own: every proposal at the
+ * spec's full budget (NaN without fidelity), with no parent. */
+void proposals_fresh(const hpo_spec *spec, hpo_proposal *out, int n);
+
 /* The optimizer called `name`, or NULL. */
 const hpo_optimizer *optimizer_find(const char *name);
 /* The optimizer for a spec, after checking its options. */

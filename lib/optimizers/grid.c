@@ -6,7 +6,6 @@
 #include "optimizer.h"
 #include "util.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 static int grid_check(const hpo_spec *spec)
@@ -28,10 +27,7 @@ static int grid_propose(const hpo_spec *spec, const hpo_history *h, int round,
     for (int i = 0; i < max; i++) values[i] = out[i].values;
     int k = space_grid_points(&spec->space, h->n, max, values);
     free(values);
-    for (int i = 0; i < k; i++) {
-        out[i].budget = spec->fidelity.enabled ? spec->fidelity.max : NAN;
-        out[i].parent_id = -1;
-    }
+    proposals_fresh(spec, out, k);
     *n = k;
     return 0;
 }

@@ -5,8 +5,6 @@
  */
 #include "optimizer.h"
 
-#include <math.h>
-
 static int random_propose(const hpo_spec *spec, const hpo_history *h, int round,
                           int max, hpo_proposal *out, int *n)
 {
@@ -15,11 +13,8 @@ static int random_propose(const hpo_spec *spec, const hpo_history *h, int round,
     /* One stream per round: the round's draws do not depend on how many
      * trials earlier rounds had. */
     rng_seed(&rng, spec->seed, (uint64_t)round, 0);
-    for (int i = 0; i < max; i++) {
-        space_sample(&spec->space, &rng, out[i].values);
-        out[i].budget = spec->fidelity.enabled ? spec->fidelity.max : NAN;
-        out[i].parent_id = -1;
-    }
+    for (int i = 0; i < max; i++) space_sample(&spec->space, &rng, out[i].values);
+    proposals_fresh(spec, out, max);
     *n = max;
     return 0;
 }

@@ -6,7 +6,6 @@
 #include "optimizer.h"
 #include "util.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 static int sobol_check(const hpo_spec *spec)
@@ -31,9 +30,8 @@ static int sobol_propose(const hpo_spec *spec, const hpo_history *h, int round,
         /* The point index continues from the trials planned so far. */
         sobol_point(&q, h->n + (uint64_t)i, u);
         space_decode(&spec->space, u, out[i].values);
-        out[i].budget = spec->fidelity.enabled ? spec->fidelity.max : NAN;
-        out[i].parent_id = -1;
     }
+    proposals_fresh(spec, out, max);
     free(u);
     *n = max;
     return 0;
