@@ -16,6 +16,12 @@ HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null) -lhdf5_hl
 LIBS    := $(HDF5_LIBS) -lyaml -lcrypto -lz -lm -ldl -lpthread
 CFLAGS  += $(HDF5_CFLAGS)
 
+# libslurm when its header is there (NO_LIBSLURM=1 builds the CLI backend only).
+ifeq ($(NO_LIBSLURM)$(wildcard /usr/include/slurm/slurm.h),/usr/include/slurm/slurm.h)
+  CFLAGS  += -DHPO_HAVE_LIBSLURM
+  LIBS    += -lslurm
+endif
+
 ifeq ($(SAN),1)
   BUILD   := build/san
   CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -24,7 +30,7 @@ else
   BUILD   := build/release
 endif
 
-LIB_SRC  := $(wildcard lib/*.c lib/optimizers/*.c lib/executors/*.c)
+LIB_SRC  := $(wildcard lib/*.c lib/optimizers/*.c lib/executors/*.c lib/slurm/*.c)
 BIN_SRC  := $(wildcard bin/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -85,7 +91,8 @@ install: all
 	    -e 's|@LIBS@|$(LIBS)|' templates/hpo.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpo.pc
 
 DEB_PACKAGES := build-essential pkg-config libyaml-dev libhdf5-dev hdf5-tools libcmocka-dev \
-                libssl-dev zlib1g-dev python3 python3-h5py python3-numpy
+                libssl-dev zlib1g-dev python3 python3-h5py python3-numpy \
+                slurm-wlm slurmctld slurmd munge libslurm-dev
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)

@@ -28,5 +28,8 @@ int cmd_rebuild(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_best(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_drive(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
 
 #endif

@@ -14,6 +14,9 @@ static const struct {
     const char *help;
 } commands[] = {
     {"run", cmd_run, "run SPEC [--exp DIR] [--quiet]   run a sweep here, as local processes (resumes DIR)"},
+    {"drive", cmd_drive, "drive EXP [--spec SPEC] [--once]  one step of a sweep on Slurm (driver job, or cron)"},
+    {"plan", cmd_plan, "plan EXP                          the next round's trials and sbatch script, not submitted"},
+    {"cancel", cmd_cancel, "cancel EXP                        cancel the round's array jobs and the queued driver"},
     {"status", cmd_status, "status EXP                        progress, failures and best so far"},
     {"best", cmd_best, "best EXP [-n N]                   the N best trials with their configs"},
     {"export", cmd_export, "export EXP --csv [--curves]       trials (or curves) as CSV on stdout"},

@@ -93,39 +93,45 @@ int driver_should_stop(const hpo_experiment *e, const hpo_store *st, char *buf, 
     return 0;
 }
 
-int driver_plan_round(hpo_experiment *e, const hpo_store *st, const hpo_optimizer *opt,
-                      int round, int *n_planned)
+int driver_propose_round(const hpo_experiment *e, const hpo_store *st, const hpo_optimizer *opt,
+                         int round, hpo_plan **out)
 {
     const hpo_spec *spec = e->spec;
     size_t n_trials = store_n_trials(st);
     long room = spec->max_trials - (long)n_trials;
-    int max = room < spec->round_size ? (int)room : spec->round_size;
-    *n_planned = 0;
-    if (max <= 0) return 0;
-
+    int max = room < spec->round_size ? (int)(room > 0 ? room : 0) : spec->round_size;
     const double **config = xcalloc((size_t)spec->space.n + 1, sizeof *config);
     for (int p = 0; p < spec->space.n; p++) config[p] = store_config(st, p);
     hpo_history h = {.n = n_trials, .trials = store_trials(st), .config = config};
     hpo_plan *plan = plan_new(round, opt->name, spec->space.n, max);
-    hpo_proposal *props = xcalloc((size_t)max, sizeof *props);
+    hpo_proposal *props = xcalloc((size_t)max + 1, sizeof *props);
     for (int i = 0; i < max; i++) props[i].values = plan->trials[i].values;
-    int n = 0;
-    int r = opt->propose(spec, &h, round, max, props, &n);
-    if (r == 0 && n > 0) {
-        plan->n = n;
-        for (int i = 0; i < n; i++) {
-            plan->trials[i].trial_id = (long)n_trials + i;
-            plan->trials[i].index = i;
-            plan->trials[i].parent_id = props[i].parent_id;
-            plan->trials[i].budget = props[i].budget;
-        }
-        r = plan_write(e, plan);
-        plan->n = max;   /* free every allocated row */
-        if (r == 0) *n_planned = n;
+    int n = 0, r = max > 0 ? opt->propose(spec, &h, round, max, props, &n) : 0;
+    for (int i = 0; i < n; i++) {
+        plan->trials[i].trial_id = (long)n_trials + i;
+        plan->trials[i].index = i;
+        plan->trials[i].parent_id = props[i].parent_id;
+        plan->trials[i].budget = props[i].budget;
     }
+    /* Rows past n were allocated for proposals not made: drop them. */
+    for (int i = n; i < max; i++) free(plan->trials[i].values);
+    plan->n = n;
     free(props);
-    plan_free(plan);
     free(config);
+    if (r != 0) { plan_free(plan); return r; }
+    *out = plan;
+    return 0;
+}
+
+int driver_plan_round(hpo_experiment *e, const hpo_store *st, const hpo_optimizer *opt,
+                      int round, int *n_planned)
+{
+    hpo_plan *plan = NULL;
+    *n_planned = 0;
+    int r = driver_propose_round(e, st, opt, round, &plan);
+    if (r == 0 && plan->n > 0) r = plan_write(e, plan);
+    if (r == 0) *n_planned = plan->n;
+    plan_free(plan);
     return r;
 }
 

@@ -5,6 +5,7 @@
 #include "experiment.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,33 +38,40 @@ static char *kv_get(const char *text, const char *key)
     return NULL;
 }
 
+/* Whether `dir` may become an experiment: absent, or holding nothing but
+ * what an interrupted creation or the driver's first log left there. */
+static int creatable(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 1;
+    struct dirent *de;
+    int ok = 1;
+    while (ok && (de = readdir(d))) {
+        const char *n = de->d_name;
+        ok = strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, "rounds") == 0 ||
+             strcmp(n, "trials") == 0 || strcmp(n, "spec.yaml") == 0 || strcmp(n, "lock") == 0 ||
+             (strncmp(n, "driver-", 7) == 0 && strstr(n, ".log"));
+    }
+    closedir(d);
+    return ok;
+}
+
+/* Invariant: EXP/experiment is written last, so a directory without it is
+ * no experiment yet, whatever else a killed creation left in it. */
 static int experiment_create(const char *dir, const hpo_spec *spec)
 {
-    char *tmp = xasprintf("%s.creating.%ld", dir, (long)getpid());
-    char *rounds = path_join(tmp, "rounds"), *trials = path_join(tmp, "trials");
-    char *frozen = path_join(tmp, "spec.yaml"), *meta = path_join(tmp, "experiment");
+    if (!creatable(dir))
+        return hpo_error(HPO_EIO, "%s: exists and is not an hpo experiment; choose another directory", dir);
+    char *rounds = path_join(dir, "rounds"), *trials = path_join(dir, "trials");
+    char *frozen = path_join(dir, "spec.yaml"), *meta = path_join(dir, "experiment");
     char *src = absolute_path(spec->path);
     char *meta_text = xasprintf("format=hpo-experiment\nversion=1\nspec_source=%s\nspec_sha256=%s\n",
                                 src, spec->sha256);
-    char *parent = dir_of(dir);
-    /* Build the directory under a temporary name and rename it into place,
-     * so that a kill never leaves a half-made experiment behind. */
-    int r = mkdir_p(parent, 0777);
-    if (r == 0) r = mkdir_p(rounds, 0777);
+    int r = mkdir_p(rounds, 0777);
     if (r == 0) r = mkdir_p(trials, 0777);
     if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
     if (r == 0) r = write_file_atomic(meta, meta_text, strlen(meta_text));
-    if (r == 0 && rename(tmp, dir) != 0) {
-        if (errno == EEXIST || errno == ENOTEMPTY) r = HPO_OK;   /* lost a race: use theirs */
-        else r = hpo_error(HPO_EIO, "%s: cannot create experiment: %s", dir, strerror(errno));
-    }
-    if (path_exists(tmp)) {
-        char *cmd[] = {frozen, meta, NULL};
-        for (int i = 0; cmd[i]; i++) unlink(cmd[i]);
-        rmdir(rounds); rmdir(trials); rmdir(tmp);
-    }
-    free(tmp); free(rounds); free(trials); free(frozen); free(meta); free(src);
-    free(meta_text); free(parent);
+    free(rounds); free(trials); free(frozen); free(meta); free(src); free(meta_text);
     return r;
 }
 
@@ -105,12 +113,7 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
     char *meta = path_join(dir, "experiment");
     if (!path_exists(meta)) {
         if (!spec) r = hpo_error(HPO_ENOTFOUND, "%s: not an hpo experiment, and no spec given", dir);
-        else if (path_exists(dir) && !path_is_empty_dir(dir))
-            r = hpo_error(HPO_EIO, "%s: exists and is not an hpo experiment; choose another --exp", dir);
-        else {
-            if (path_exists(dir)) rmdir(dir);
-            r = experiment_create(dir, spec);
-        }
+        else r = experiment_create(dir, spec);
     }
     free(meta);
     if (r == 0) r = experiment_open(out, dir);

@@ -122,6 +122,7 @@ static int ingest_trials(hpo_experiment *e, hpo_store *st, hpo_ingest_stats *sta
         row.end_time = res.end_time;
         row.runtime_s = res.runtime_s;
         row.max_rss_kb = res.max_rss_kb;
+        row.slurm_job_id = res.slurm_job_id;
         if (strcmp(res.status, HPO_STATUS_CANCELLED) != 0) {
             char *jpath = path_join(dir, "journal");
             hpo_report_rec *recs = NULL;

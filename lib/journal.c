@@ -343,6 +343,7 @@ int result_write(const char *dir, const hpo_trial_result *r)
     at = put_num(buf, at, "end_time", r->end_time);
     at = put_num(buf, at, "runtime_s", r->runtime_s);
     at += (size_t)sprintf(buf + at, "max_rss_kb=%ld\n", r->max_rss_kb);
+    at += (size_t)sprintf(buf + at, "slurm_job_id=%ld\n", r->slurm_job_id);
     at = put_str(buf, at, "node", r->node, sizeof r->node);
     at = put_str(buf, at, "gpu", r->gpu, sizeof r->gpu);
     at = put_str(buf, at, "reason", r->reason, sizeof r->reason);
@@ -370,6 +371,8 @@ static int result_set(hpo_trial_result *r, const char *k, size_t kn, const char 
         r->signal = (int)l;
     } else if (KEY("max_rss_kb")) {
         if (!parse_long_tok(v, vn, &r->max_rss_kb)) return 0;
+    } else if (KEY("slurm_job_id")) {
+        if (!parse_long_tok(v, vn, &r->slurm_job_id)) return 0;
     } else if (KEY("start_time")) {
         return parse_double_tok(v, vn, &r->start_time);
     } else if (KEY("end_time")) {
@@ -391,6 +394,7 @@ static int result_set(hpo_trial_result *r, const char *k, size_t kn, const char 
 int result_read(const char *dir, hpo_trial_result *r)
 {
     memset(r, 0, sizeof *r);
+    r->slurm_job_id = -1;   /* absent in records of trials run locally */
     char *path = path_join(dir, RESULT_NAME);
     char *data;
     size_t len;

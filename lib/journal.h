@@ -46,6 +46,7 @@ typedef struct hpo_trial_result {
     int signal;                /* 0 if none */
     double start_time, end_time, runtime_s;
     long max_rss_kb;
+    long slurm_job_id;         /* the Slurm job id the trial ran as, -1 if none */
     char node[64];
     char gpu[64];
     char reason[128];          /* why it failed, "" if completed */

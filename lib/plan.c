@@ -164,6 +164,7 @@ int plan_count(const hpo_experiment *e)
 
 int round_state_read(const hpo_experiment *e, int round, hpo_round_state *s)
 {
+    memset(s, 0, sizeof *s);
     s->submitted_at = s->finished_at = NAN;
     s->array_job_id = s->driver_job_id = -1;
     char *path = plan_path(e, round, "state"), *text = NULL;
@@ -180,7 +181,11 @@ int round_state_read(const hpo_experiment *e, int round, hpo_round_state *s)
         else if (strcmp(line, "finished_at") == 0) s->finished_at = strtod(v, NULL);
         else if (strcmp(line, "array_job_id") == 0) s->array_job_id = strtol(v, NULL, 10);
         else if (strcmp(line, "driver_job_id") == 0) s->driver_job_id = strtol(v, NULL, 10);
+        else if (strcmp(line, "array") == 0 && s->n_arrays < HPO_MAX_ARRAYS &&
+                 sscanf(v, "%ld@%d", &s->arrays[s->n_arrays], &s->offsets[s->n_arrays]) == 2)
+            s->n_arrays++;
     }
+    if (s->n_arrays > 0) s->array_job_id = s->arrays[0];
     free(text);
     return 0;
 }
@@ -191,7 +196,12 @@ int round_state_write(const hpo_experiment *e, int round, const hpo_round_state 
     format_double(a, sizeof a, s->submitted_at);
     format_double(b, sizeof b, s->finished_at);
     char *text = xasprintf("submitted_at=%s\nfinished_at=%s\narray_job_id=%ld\ndriver_job_id=%ld\n",
-                           a, b, s->array_job_id, s->driver_job_id);
+                           a, b, s->n_arrays > 0 ? s->arrays[0] : s->array_job_id, s->driver_job_id);
+    for (int k = 0; k < s->n_arrays; k++) {
+        char *more = xasprintf("%sarray=%ld@%d\n", text, s->arrays[k], s->offsets[k]);
+        free(text);
+        text = more;
+    }
     char *path = plan_path(e, round, "state");
     int r = write_file_atomic(path, text, strlen(text));
     free(path);

@@ -38,9 +38,17 @@ typedef struct hpo_plan {
     hpo_plan_trial *trials;
 } hpo_plan;
 
+#define HPO_MAX_ARRAYS 64
+
 typedef struct hpo_round_state {
     double submitted_at, finished_at;   /* NaN if not yet */
-    long array_job_id, driver_job_id;   /* -1 if none */
+    long array_job_id, driver_job_id;   /* -1 if none; array_job_id = arrays[0] */
+    /* Every array submitted for the round, in order: task t of array k
+     * runs trial index offsets[k] + t.  A later array that covers a trial
+     * again (a resubmission) supersedes the earlier ones for it. */
+    int n_arrays;
+    long arrays[HPO_MAX_ARRAYS];
+    int offsets[HPO_MAX_ARRAYS];
 } hpo_round_state;
 
 /* Allocate an empty plan for n trials of n_params values each. */

@@ -438,6 +438,8 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     hpo_trial_result res;
     memset(&res, 0, sizeof res);
     gethostname(res.node, sizeof res.node - 1);
+    const char *job = getenv("SLURM_JOB_ID");
+    res.slurm_job_id = job && *job ? atol(job) : -1;
     const char *gpus = getenv("CUDA_VISIBLE_DEVICES");
     snprintf(res.gpu, sizeof res.gpu, "%s", gpus && *gpus ? gpus : "none");
     snprintf(res.status, sizeof res.status, "%s", HPO_STATUS_RUNNING);

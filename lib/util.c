@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,18 +192,6 @@ int path_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
-}
-
-int path_is_empty_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    struct dirent *de;
-    int empty = 1;
-    while (empty && (de = readdir(d)))
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) empty = 0;
-    closedir(d);
-    return empty;
 }
 
 uint32_t crc32_of(const void *data, size_t len)

@@ -42,8 +42,6 @@ int fsync_parent_dir(const char *path);
 /* mkdir -p */
 int mkdir_p(const char *path, unsigned mode);
 int path_exists(const char *path);
-/* Whether `path` is a directory with no entries. */
-int path_is_empty_dir(const char *path);
 
 uint32_t crc32_of(const void *data, size_t len);
 /* SHA-256 as 64 lowercase hex digits plus NUL. */
