@@ -72,6 +72,7 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
         return r ? r : c;
     }
     r = driver_plan_round(e, st, opt, round, &planned);
+    fault_point("drive:after-plan");
     int c = store_close(st);
     if (r == 0) r = c;
     if (r == 0 && planned == 0) {
@@ -89,12 +90,14 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
     for (int i = 0; i < planned; i++) all[i] = i;
     r = slurm_submit_round(e, api, round, all, planned, 0);
     free(all);
+    fault_point("drive:after-submit");
     *outcome = HPO_DRIVE_SUBMITTED;
     snprintf(msg, n, "round %d: submitted %d trials", round, planned);
     /* Record the round's rows and job ids for hpo status and h5py. */
     if (r == 0) r = ingest(e, NULL);
     long ids[HPO_MAX_ARRAYS];
     int k = round_arrays(e, round, ids);
+    fault_point("drive:before-chain");
     if (r == 0) r = chain(e, o, api, ids, k);
     return r;
 }
@@ -108,6 +111,7 @@ int drive_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome 
     if (r == 0) r = experiment_lock(e);
     if (r != 0) return r;
     msg[0] = '\0';
+    fault_point("drive:locked");
     int rounds = plan_count(e), busy = 0;
     if (rounds > 0) r = continue_round(e, o, api, rounds - 1, &busy, outcome, msg, n);
     if (r == 0 && busy) r = ingest(e, NULL);

@@ -143,6 +143,7 @@ static int ingest_trials(hpo_experiment *e, hpo_store *st, hpo_ingest_stats *sta
     /* Curves first: if we are cut off before the rows, the writing flag
      * makes the next open rebuild, so no curve is ever counted twice. */
     int r = n_curves ? store_append_curves(st, curves, n_curves) : 0;
+    if (n_curves) fault_point("ingest:after-curves");
     if (r == 0 && n_changed) r = store_put_trials(st, changed, NULL, n_changed);
     if (stats) stats->curve_points += n_curves;
     free(curves);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,4 +256,18 @@ char *path_join(const char *dir, const char *name)
     size_t n = strlen(dir);
     while (n > 1 && dir[n - 1] == '/') n--;
     return xasprintf("%.*s/%s", (int)n, dir, name);
+}
+
+void fault_point(const char *point)
+{
+    static int visits;
+    const char *want = getenv("HPO_FAULT");
+    if (!want || !*want) return;
+    size_t n = strlen(point);
+    if (strncmp(want, point, n) != 0 || (want[n] != '\0' && want[n] != '@')) return;
+    visits++;
+    if (want[n] == '@' && atoi(want + n + 1) != visits) return;
+    fprintf(stderr, "hpo: fault injected at %s\n", point);
+    fflush(stderr);
+    raise(SIGKILL);
 }

@@ -56,6 +56,11 @@ double now_mono(void);
  * non-finite values). */
 void format_double(char *buf, size_t n, double v);
 
+/* Fault injection for tests: if $HPO_FAULT names this point (and, with
+ * "point@N", this is its N-th visit), the process kills itself with
+ * SIGKILL here, as a crash or `kill -9` would.  Free when unset. */
+void fault_point(const char *point);
+
 /* Absolute form of `path` (relative to the cwd); the caller frees it. */
 char *absolute_path(const char *path);
 /* The directory part of `path` (like dirname(3), but allocated). */

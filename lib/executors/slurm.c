@@ -269,6 +269,7 @@ static int submit_chunk(hpo_experiment *e, const hpo_slurm_api *api, int round, 
         if (r == 0) chmod(path, 0755);
         long id = -1;
         if (r == 0) r = api->submit(&job, &id);
+        if (r == 0) fault_point("submit:before-record");
         if (r == 0) r = record_array(e, round, id, offset);
         if (r == 0) fprintf(stderr, "hpo: round %d: submitted %d trials as array job %ld (%s)\n", round, n, id, path);
     }
