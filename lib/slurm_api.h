@@ -27,6 +27,7 @@ typedef struct hpo_slurm_job {
     const char *dependency;    /* "afterany:123:124" */
     const char *std_out;       /* path pattern, %A_%a allowed */
     const char *work_dir;
+    int no_requeue;            /* never requeue (hpo decides retries itself) */
     char **extra;              /* further sbatch options ("--exclusive") */
     int n_extra;
 } hpo_slurm_job;

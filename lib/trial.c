@@ -398,6 +398,9 @@ static int lock_trial(const char *dir)
     return fd;
 }
 
+/* Whether the trial has a final record.  Only a cancelled attempt runs
+ * again (the driver records a retried node failure or time-out as
+ * cancelled), so a round submitted twice never runs a trial twice. */
 static int already_done(const char *dir)
 {
     hpo_trial_result prev;

@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,7 @@ static char *sbatch_lines(const hpo_slurm_job *j)
     }
     add_line(&t, "--signal=B:%s", j->signal);
     add_line(&t, "--dependency=%s", j->dependency);
+    if (j->no_requeue) add_line(&t, "%s", "--no-requeue");
     add_line(&t, "--output=%s", j->std_out);
     add_line(&t, "--chdir=%s", j->work_dir);
     for (int i = 0; i < j->n_extra; i++) add_line(&t, "%s", j->extra[i]);
@@ -175,6 +177,9 @@ static void fill_job(const hpo_experiment *e, hpo_slurm_job *j, char **signal)
     j->extra = spec->slurm.extra;
     j->n_extra = spec->slurm.n_extra;
     j->work_dir = e->dir;
+    /* Slurm would requeue a task whose node fails, out of sight of the
+     * record; hpo decides retries from its own journals instead. */
+    j->no_requeue = 1;
 }
 
 /* A path for the round's script that no earlier submission used. */
@@ -398,7 +403,52 @@ static void add_live_array(hpo_round_progress *p, long id)
     if (p->n_live_arrays < HPO_MAX_ARRAYS) p->live_arrays[p->n_live_arrays++] = id;
 }
 
-/* Decide one trial; see slurm_api.h. */
+#define MAX_ATTEMPTS 3
+
+/* Attempts a trial has had: its archived attempt-N/ folders plus this one. */
+static int attempts_of(const char *dir)
+{
+    int k = 1;
+    for (;; k++) {
+        char *a = xasprintf("%s/attempt-%d", dir, k);
+        int there = path_exists(a);
+        free(a);
+        if (!there) return k;
+    }
+}
+
+static int has_checkpoint(const char *dir)
+{
+    char *ckpt = path_join(dir, "checkpoint");
+    DIR *d = opendir(ckpt);
+    free(ckpt);
+    if (!d) return 0;
+    struct dirent *de;
+    int any = 0;
+    while (!any && (de = readdir(d))) any = de->d_name[0] != '.';
+    closedir(d);
+    return any;
+}
+
+/* A node failure, or a time-out of a trial that checkpointed, is not the
+ * config's fault: record it as cancelled (to run again, resuming from its
+ * checkpoint) until MAX_ATTEMPTS, and as final after that. */
+static int retry_instead(const char *dir, hpo_trial_result *res)
+{
+    int node = strcmp(res->status, HPO_STATUS_NODE_FAIL) == 0;
+    int timeout = strcmp(res->status, HPO_STATUS_TIMEOUT) == 0 && has_checkpoint(dir);
+    int attempt = attempts_of(dir);
+    if ((!node && !timeout) || attempt >= MAX_ATTEMPTS) return 0;
+    char reason[128];
+    snprintf(reason, sizeof reason, "%s; retrying (attempt %d of %d): %.70s", res->status, attempt + 1,
+             MAX_ATTEMPTS, res->reason);
+    snprintf(res->status, sizeof res->status, "%s", HPO_STATUS_CANCELLED);
+    snprintf(res->reason, sizeof res->reason, "%s", reason);
+    result_write(dir, res);
+    return 1;
+}
+
+/* Decide one trial (see reconcile in slurm.h). */
 static void reconcile_trial(hpo_experiment *e, const hpo_round_state *s, const hpo_plan_trial *t,
                             const task_info *ti, hpo_round_progress *p)
 {
@@ -413,22 +463,23 @@ static void reconcile_trial(hpo_experiment *e, const hpo_round_state *s, const h
         if (generic && strcmp(st, HPO_STATUS_FAILED) != 0 && strcmp(st, res.status) != 0) {
             snprintf(reason, sizeof reason, "Slurm: %s (job %ld); runner: %.80s", ti->t.state, ti->t.job_id, res.reason);
             write_end_record(dir, st, reason, ti, &res);
-            snprintf(res.status, sizeof res.status, "%s", st);
+            result_read(dir, &res);
         }
     }
-    if (have) {
-        if (strcmp(res.status, HPO_STATUS_CANCELLED) == 0) p->rerun[p->n_rerun++] = t->index;
-        else p->ended++;
-    } else if (ti->known && ti->live) {
-        p->live++;
-        add_live_array(p, ti->array);
-    } else if (ti->known) {
+    if (!have && ti->known && !ti->live) {
         const char *st = status_of_state(ti->t.state);
         snprintf(reason, sizeof reason, "the task ended without an end record (Slurm: %s, exit %d:%d, job %ld)",
                  ti->t.state, ti->t.exit_code, ti->t.signal, ti->t.job_id);
         write_end_record(dir, st, reason, ti, NULL);
-        if (strcmp(st, HPO_STATUS_CANCELLED) == 0) p->rerun[p->n_rerun++] = t->index;
+        have = result_read(dir, &res) == 0;
+    }
+    if (have) {
+        if (retry_instead(dir, &res) || strcmp(res.status, HPO_STATUS_CANCELLED) == 0)
+            p->rerun[p->n_rerun++] = t->index;
         else p->ended++;
+    } else if (ti->known && ti->live) {
+        p->live++;
+        add_live_array(p, ti->array);
     } else {
         /* Slurm no longer knows the task (purged, or cancelled while
          * pending), or it was never submitted. */
