@@ -7,6 +7,8 @@
 #include "driver.h"
 #include "experiment.h"
 #include "journal.h"
+#include "plan.h"
+#include "slurm_api.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -25,6 +27,51 @@ static int open_results(const char *dir, hpo_experiment **e, hpo_store **st)
     free(path);
     if (r != 0) { experiment_free(*e); *e = NULL; }
     return r;
+}
+
+/* The last round's arrays as Slurm sees them, task states counted; and
+ * what the driver will do next.  Only when the round ran on Slurm. */
+static void print_slurm_round(hpo_experiment *e, const hpo_store *st, int stopped)
+{
+    int round = (int)store_n_rounds(st) - 1;
+    hpo_round_state rs;
+    if (round < 0 || round_state_read(e, round, &rs) != 0 || rs.n_arrays == 0) return;
+    const hpo_slurm_api *api = NULL;
+    if (slurm_api(&api) != 0) {
+        printf("slurm:      round %d ran as array job %ld (%s)\n", round, rs.arrays[0], hpo_error_last());
+        return;
+    }
+    int live = 0;
+    for (int k = 0; k < rs.n_arrays; k++) {
+        hpo_slurm_task *tasks = NULL;
+        int n = 0;
+        printf("slurm:      round %d, array job %ld:", round, rs.arrays[k]);
+        if (api->tasks(rs.arrays[k], &tasks, &n) != 0 || n == 0) {
+            printf(" %s\n", n == 0 ? "no longer known to Slurm (ended)" : hpo_error_last());
+            free(tasks);
+            continue;
+        }
+        /* Count tasks per state, in order of first appearance. */
+        char states[16][24];
+        int counts[16] = {0}, n_states = 0;
+        for (int i = 0; i < n; i++) {
+            if (!slurm_state_is_final(tasks[i].state)) live = 1;
+            if (tasks[i].task < 0) {   /* the record of the tasks not started yet */
+                printf(" tasks %s %s;", tasks[i].pending_tasks, tasks[i].state);
+                continue;
+            }
+            int k2 = 0;
+            while (k2 < n_states && strcmp(states[k2], tasks[i].state) != 0) k2++;
+            if (k2 == n_states && n_states < 16) snprintf(states[n_states++], sizeof states[0], "%s", tasks[i].state);
+            if (k2 < 16) counts[k2]++;
+        }
+        for (int k2 = 0; k2 < n_states; k2++) printf(" %d %s", counts[k2], states[k2]);
+        printf("\n");
+        free(tasks);
+    }
+    if (!stopped)
+        printf("next:       %s\n", live ? "the driver waits for this round to end"
+                                         : "the next driver step ingests this round and plans the next");
 }
 
 int cmd_status(int argc, char **argv)
@@ -50,7 +97,9 @@ int cmd_status(int argc, char **argv)
         if (status_is_failure(t[i].status) && shown++ < 10)
             printf("failed:     trial %zu (%s): %s\n", i, t[i].status, t[i].reason);
     char *stop = NULL;
-    if (store_get_attr(st, "stop_reason", &stop) == 0) printf("stopped:    %s\n", stop);
+    int stopped = store_get_attr(st, "stop_reason", &stop) == 0;
+    print_slurm_round(e, st, stopped);
+    if (stopped) printf("stopped:    %s\n", stop);
     free(stop);
     store_close(st);
     experiment_free(e);

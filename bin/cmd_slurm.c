@@ -59,19 +59,27 @@ int cmd_plan(int argc, char **argv)
     int r = experiment_open(&e, argv[1]);
     if (r == 0) r = optimizer_for_spec(e->spec, &opt);
     if (r != 0) { experiment_free(e); return cli_fail(r); }
-    char *path = experiment_results_path(e);
+    char *path = experiment_results_path(e), *scratch = NULL;
     hpo_store *st = NULL;
     r = store_open(&st, path, e->spec, 0);
-    if (r == HPO_ENOTFOUND) r = store_create(path, e->spec) == 0 ? store_open(&st, path, e->spec, 0) : HPO_EIO;
+    if (r == HPO_ENOTFOUND) {
+        /* Nothing ingested yet: plan from an empty history in a scratch
+         * file, since a dry run writes nothing into the experiment. */
+        scratch = xasprintf("/tmp/hpo-plan-%ld.h5", (long)getpid());
+        r = store_create(scratch, e->spec);
+        if (r == 0) r = store_open(&st, scratch, e->spec, 0);
+    }
     free(path);
     if (r != 0) { experiment_free(e); return cli_fail(r); }
     int round = (int)store_n_rounds(st);
     char reason[512];
     hpo_plan *plan = NULL;
+    int running = round > 0 && plan_count(e) == round;
     if (driver_should_stop(e, st, reason, sizeof reason)) {
         printf("no next round: the sweep stops (%s)\n", reason);
     } else if ((r = driver_propose_round(e, st, opt, round, &plan)) == 0) {
-        printf("# round %d (%s): %d trials\n# trial", round, opt->name, plan->n);
+        printf("# round %d (%s): %d trials%s\n# trial", round, opt->name, plan->n,
+               running ? ", as planned from the results so far" : "");
         for (int p = 0; p < e->spec->space.n; p++) printf("  %s", e->spec->space.params[p].name);
         printf("\n");
         int *idx = xcalloc((size_t)plan->n + 1, sizeof(int));
@@ -92,6 +100,8 @@ int cmd_plan(int argc, char **argv)
         plan_free(plan);
     }
     store_close(st);
+    if (scratch) unlink(scratch);
+    free(scratch);
     experiment_free(e);
     return r != 0 ? cli_fail(r) : EXIT_OK;
 }

@@ -38,6 +38,13 @@ for p in munged mungekey slurmctld slurmd sinfo scontrol; do
     command -v "$p" >/dev/null || die "$p not found: apt-get install -y slurm-wlm munge"
 done
 
+min_job_age=${SLURM_TEST_MIN_JOB_AGE:-30}
+max_array_size=${SLURM_TEST_MAX_ARRAY_SIZE:-1001}
+timeout=${SLURM_TEST_START_TIMEOUT:-60}
+for v in "$min_job_age" "$max_array_size" "$timeout" "${SLURM_TEST_PORT_BASE:-0}"; do
+    [[ $v =~ ^[0-9]+$ ]] || die "SLURM_TEST_* settings must be whole numbers, got '$v'"
+done
+
 mkdir -p "$1"
 DIR=$(cd "$1" && pwd -P)
 # slurm.conf values cannot hold blanks; refuse early instead of failing
@@ -48,24 +55,27 @@ case "$DIR" in *[[:space:]]*) die "DIR must not contain blanks: '$DIR'" ;; esac
 # is clean (fresh state, ports and logs).
 "$here/stop.sh" "$DIR" >&2
 
-min_job_age=${SLURM_TEST_MIN_JOB_AGE:-30}
-max_array_size=${SLURM_TEST_MAX_ARRAY_SIZE:-1001}
-timeout=${SLURM_TEST_START_TIMEOUT:-60}
 node=$(hostname -s)
 [ -n "$node" ] || die "hostname -s is empty"
 
 # Fresh state every time: slurmctld would otherwise recover jobs (and job
 # ids) from the previous run.  Old logs are kept once, as *.prev.
-rm -rf "$DIR/state" "$DIR/spool" "$DIR/munge" "$DIR/dev"
+rm -rf "${DIR:?}/state" "${DIR:?}/spool" "${DIR:?}/munge" "${DIR:?}/dev"
+# Marks DIR as ours, for stop.sh --clean.
+: >"$DIR/.hpo-testcluster"
 mkdir -p "$DIR/state" "$DIR/spool" "$DIR/log" "$DIR/run" "$DIR/munge" "$DIR/dev"
 for f in "$DIR"/log/*.log; do [ -e "$f" ] && mv -f "$f" "$f.prev"; done
 
 # ---- ports -------------------------------------------------------------
 # True if some socket (any state, IPv4 or IPv6) uses local TCP port $1.
+# (awk alone: a "cat | grep -q" pipeline can fail with SIGPIPE under
+# pipefail and report a used port as free.)
 port_used() {
-    local hex
-    hex=$(printf ':%04X ' "$1")
-    cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '{print $2" "}' | grep -qF -- "$hex"
+    local hex f files=()
+    hex=$(printf ':%04X' "$1")
+    for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && files+=("$f"); done
+    [ ${#files[@]} -gt 0 ] || return 1
+    awk -v p="$hex" 'FNR > 1 && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' "${files[@]}"
 }
 if [ -n "${SLURM_TEST_PORT_BASE:-}" ]; then
     base=$SLURM_TEST_PORT_BASE
@@ -110,7 +120,10 @@ munge -S "$DIR/munge/munge.socket" -n </dev/null |
 # ---- fake GPUs ---------------------------------------------------------
 # gres.conf File= must name character or block devices (plain files are
 # rejected); copies of /dev/null (1,3) are harmless.
-for i in 0 1 2 3; do mknod "$DIR/dev/gpu$i" c 1 3; done
+for i in 0 1 2 3; do
+    mknod "$DIR/dev/gpu$i" c 1 3 ||
+        die "mknod $DIR/dev/gpu$i failed (needs CAP_MKNOD; DIR on a nodev mount will not do either)"
+done
 cat >"$DIR/gres.conf" <<EOF
 # Written by slurm/testcluster/start.sh
 Name=gpu File=$DIR/dev/gpu[0-3]
@@ -158,8 +171,9 @@ ReturnToService=2
 # Finished jobs stay visible this long (no slurmdbd, no sacct).
 MinJobAge=$min_job_age
 MaxArraySize=$max_array_size
-# Time limits act at the limit (plus slurmctld's periodic check), and
-# KillWait=5 turns SIGTERM into SIGKILL quickly.
+# No grace past a time limit (slurmctld still only checks every 30 s, so a
+# job dies 0-30 s after its limit), and KillWait=5 follows SIGTERM with
+# SIGKILL quickly.
 OverTimeLimit=0
 KillWait=5
 InactiveLimit=0
@@ -199,11 +213,25 @@ slurmctld -f "$DIR/slurm.conf" || { show_logs; die "slurmctld failed to start"; 
 slurmd -f "$DIR/slurm.conf" -N "$node" || { show_logs; die "slurmd failed to start"; }
 
 say "waiting for node $node to become idle (ports $ctld_port/$slurmd_port)"
+# A daemon that dies (bad config, port taken meanwhile) fails the start at
+# once rather than after the whole timeout.  Its pid file may lag its fork.
+daemon_dead() {
+    local pidfile="$DIR/run/$1.pid" pid st
+    [ -s "$pidfile" ] || { [ $SECONDS -ge $((start + 10)) ]; return; }
+    pid=$(tr -dc '0-9' <"$pidfile")
+    st=$(cat "/proc/$pid/stat" 2>/dev/null) || return 0
+    st=${st##*) }
+    [ "${st%% *}" = Z ]          # a zombie, where PID 1 is slow to reap
+}
+start=$SECONDS
 deadline=$((SECONDS + timeout))
 state=
 while :; do
     state=$(sinfo -h -n "$node" -o '%T' 2>/dev/null || true)
     [ "$state" = idle ] && break
+    for d in munged slurmctld slurmd; do
+        daemon_dead "$d" && { show_logs; die "$d died while starting (its log is above)"; }
+    done
     if [ $SECONDS -ge $deadline ]; then
         show_logs
         die "node $node not idle after ${timeout}s (state: '${state:-no answer from slurmctld}')"

@@ -28,11 +28,17 @@ DIR=$(cd "$dir" && pwd -P)
 # some argument containing $3 (a path under DIR)?  Guards against pid files
 # whose pid has since been reused by something else.
 is_ours() {
-    local pid=$1 name=$2 needle=$3 argv0
-    [ -r "/proc/$pid/cmdline" ] || return 1
-    argv0=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1) || return 1
-    case "${argv0##*/}" in "$name"*) ;; *) return 1 ;; esac
-    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$needle"
+    local pid=$1 name=$2 needle=$3 argv a
+    # No pipes into grep -q here: under pipefail a SIGPIPE could make a
+    # match look like a miss.
+    mapfile -d '' -t argv <"/proc/$pid/cmdline" 2>/dev/null || return 1
+    [ ${#argv[@]} -gt 0 ] || return 1          # kernel thread or zombie
+    a=${argv[0]##*/}
+    case "$a" in "$name" | "$name"-*) ;; *) return 1 ;; esac
+    for a in "${argv[@]:1}"; do
+        case "$a" in *"$needle"*) return 0 ;; esac
+    done
+    return 1
 }
 
 # Pids of daemon $1 for this DIR: from its pid file, then any other process
@@ -70,16 +76,25 @@ descendants() {
     [ ${#out[@]} -eq 0 ] || printf '%s\n' "${out[@]}"
 }
 
+# Is pid $1 alive?  A zombie is not: where PID 1 is slow to reap (some
+# container inits), an exited daemon lingers as one and kill -0 succeeds.
+alive() {
+    local st
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    st=${st##*) }
+    [ "${st%% *}" != Z ]
+}
+
 # Kill pids with SIGTERM, wait up to $1 seconds, then SIGKILL what is left.
 stop_pids() {
     local wait_s=$1; shift
     [ $# -gt 0 ] || return 0
     kill -TERM "$@" 2>/dev/null || true
-    local i p alive
+    local i p any
     for ((i = 0; i < wait_s * 10; i++)); do
-        alive=0
-        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ $alive -eq 0 ] && return 0
+        any=0
+        for p in "$@"; do alive "$p" && any=1; done
+        [ $any -eq 0 ] && return 0
         sleep 0.1
     done
     kill -KILL "$@" 2>/dev/null || true
@@ -136,7 +151,7 @@ rm -f "$DIR"/run/*.pid
 
 if [ $clean -eq 1 ]; then
     # Only a directory that start.sh made (or an empty one) is removed.
-    if [ -e "$DIR/slurm.conf" ] || [ -e "$DIR/env" ] || [ -z "$(ls -A "$DIR")" ]; then
+    if [ -e "$DIR/.hpo-testcluster" ] || [ -e "$DIR/env" ] || [ -z "$(ls -A "$DIR")" ]; then
         rm -rf "$DIR"
     else
         die "--clean: $DIR does not look like a test cluster directory; not removed"

@@ -3,9 +3,13 @@
 # of this test's own, and stop it when the test ends.  A test that needs
 # Slurm and cannot start it fails; it is never skipped.
 start_cluster() {
-    local base=$((20000 + ($$ % 400) * 10))
-    SLURM_TEST_PORT_BASE=$base slurm/testcluster/start.sh "$TMP/slurm" > "$TMP/slurm-start.log" 2>&1 \
-        || { cat "$TMP/slurm-start.log" >&2; fail "the local Slurm test cluster did not start"; }
+    local started=0
+    for _ in 1 2 3 4 5; do   # ports of our own; another test may hold some
+        if SLURM_TEST_PORT_BASE=$((20000 + RANDOM % 400 * 10)) slurm/testcluster/start.sh "$TMP/slurm" \
+            > "$TMP/slurm-start.log" 2>&1; then started=1; break; fi
+        grep -q "in use" "$TMP/slurm-start.log" || break
+    done
+    [ "$started" = 1 ] || { cat "$TMP/slurm-start.log" >&2; fail "the local Slurm test cluster did not start"; }
     source "$TMP/slurm/env"
     trap 'slurm/testcluster/stop.sh "$TMP/slurm" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 }
