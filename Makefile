@@ -81,12 +81,14 @@ test: all $(TESTS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-	    $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/hpo
 	install -m 755 bin/hpo $(DESTDIR)$(PREFIX)/bin/hpo
 	install -m 644 lib/libhpo.a $(DESTDIR)$(PREFIX)/lib/libhpo.a
 	install -m 755 lib/libhpo.so $(DESTDIR)$(PREFIX)/lib/libhpo.so.0
 	ln -sf libhpo.so.0 $(DESTDIR)$(PREFIX)/lib/libhpo.so
 	install -m 644 lib/hpo.h $(DESTDIR)$(PREFIX)/include/hpo.h
+	install -m 644 templates/round.sbatch.in templates/driver.sbatch.in $(DESTDIR)$(PREFIX)/share/hpo/
+	install -m 755 slurm/hpo-driver.sh $(DESTDIR)$(PREFIX)/share/hpo/hpo-driver.sh
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/#define HPO_VERSION "\(.*\)"/\1/p' lib/hpo.h)|' \
 	    -e 's|@LIBS@|$(LIBS)|' templates/hpo.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpo.pc
 
@@ -99,6 +101,7 @@ deps:
 
 bench: all
 	bench/ingest/run.sh
+	bench/slurm/run.sh
 
 clean:
 	rm -rf build bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)

@@ -28,6 +28,7 @@ typedef struct hpo_slurm_job {
     const char *std_out;       /* path pattern, %A_%a allowed */
     const char *work_dir;
     int no_requeue;            /* never requeue (hpo decides retries itself) */
+    int hold;                  /* submit held (priority 0), to be released or cancelled */
     char **extra;              /* further sbatch options ("--exclusive") */
     int n_extra;
 } hpo_slurm_job;

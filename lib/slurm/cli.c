@@ -106,6 +106,7 @@ static int cli_submit(const hpo_slurm_job *job, long *job_id)
     if (job->signal) arg(&a, xasprintf("--signal=B:%s", job->signal));
     opt(&a, "dependency", job->dependency);
     if (job->no_requeue) arg(&a, xstrdup("--no-requeue"));
+    if (job->hold) arg(&a, xstrdup("--hold"));
     opt(&a, "output", job->std_out);
     opt(&a, "chdir", job->work_dir);
     for (int i = 0; i < job->n_extra; i++) arg(&a, xstrdup(job->extra[i]));

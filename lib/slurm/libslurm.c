@@ -91,6 +91,7 @@ static int lib_submit(const hpo_slurm_job *job, long *job_id)
         d.warn_flags = KILL_JOB_BATCH;   /* B: to the batch shell, i.e. the trial runner */
     d.dependency = (char *)job->dependency;
     if (job->no_requeue) d.requeue = 0;
+    if (job->hold) d.priority = 0;
     d.std_out = (char *)job->std_out;
     char cwd[4096];
     d.work_dir = job->work_dir ? (char *)job->work_dir : getcwd(cwd, sizeof cwd);

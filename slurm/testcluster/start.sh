@@ -20,6 +20,8 @@
 #   SLURM_TEST_MIN_JOB_AGE     MinJobAge, seconds finished jobs stay
 #                              visible (default 30)
 #   SLURM_TEST_MAX_ARRAY_SIZE  MaxArraySize (default 1001)
+#   SLURM_TEST_MAX_JOB_COUNT   MaxJobCount (default 10000; a cancelled
+#                              1,000-task array holds 1,000 of it until MinJobAge)
 #   SLURM_TEST_START_TIMEOUT   seconds to wait for the node (default 60)
 #
 # The node claims CPUs=16, RealMemory=16000 and 4 GPUs whatever the machine
@@ -40,8 +42,9 @@ done
 
 min_job_age=${SLURM_TEST_MIN_JOB_AGE:-30}
 max_array_size=${SLURM_TEST_MAX_ARRAY_SIZE:-1001}
+max_job_count=${SLURM_TEST_MAX_JOB_COUNT:-10000}
 timeout=${SLURM_TEST_START_TIMEOUT:-60}
-for v in "$min_job_age" "$max_array_size" "$timeout" "${SLURM_TEST_PORT_BASE:-0}"; do
+for v in "$min_job_age" "$max_array_size" "$max_job_count" "$timeout" "${SLURM_TEST_PORT_BASE:-0}"; do
     [[ $v =~ ^[0-9]+$ ]] || die "SLURM_TEST_* settings must be whole numbers, got '$v'"
 done
 
@@ -75,7 +78,8 @@ port_used() {
     hex=$(printf ':%04X' "$1")
     for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && files+=("$f"); done
     [ ${#files[@]} -gt 0 ] || return 1
-    awk -v p="$hex" 'FNR > 1 && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' "${files[@]}"
+    # only a listener blocks the daemons (they bind with SO_REUSEADDR): state 0A
+    awk -v p="$hex" 'FNR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' "${files[@]}"
 }
 if [ -n "${SLURM_TEST_PORT_BASE:-}" ]; then
     base=$SLURM_TEST_PORT_BASE
@@ -171,6 +175,7 @@ ReturnToService=2
 # Finished jobs stay visible this long (no slurmdbd, no sacct).
 MinJobAge=$min_job_age
 MaxArraySize=$max_array_size
+MaxJobCount=$max_job_count
 # No grace past a time limit (slurmctld still only checks every 30 s, so a
 # job dies 0-30 s after its limit), and KillWait=5 follows SIGTERM with
 # SIGKILL quickly.

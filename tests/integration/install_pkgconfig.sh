@@ -3,7 +3,8 @@
 # and reports through hpo_report().
 source tests/integration/common.bash
 make -s install PREFIX="$TMP/prefix" SAN="${SAN:-}" >/dev/null
-for f in bin/hpo lib/libhpo.a lib/libhpo.so lib/libhpo.so.0 include/hpo.h lib/pkgconfig/hpo.pc; do
+for f in bin/hpo lib/libhpo.a lib/libhpo.so lib/libhpo.so.0 include/hpo.h lib/pkgconfig/hpo.pc \
+         share/hpo/round.sbatch.in share/hpo/driver.sbatch.in share/hpo/hpo-driver.sh; do
     [ -e "$TMP/prefix/$f" ] || fail "make install did not install $f"
 done
 export PKG_CONFIG_PATH="$TMP/prefix/lib/pkgconfig"
