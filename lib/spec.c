@@ -533,6 +533,15 @@ static int parse_seed(ctx *c, hpo_spec *s, yaml_node_t *v)
     return HPO_OK;
 }
 
+/* How often a failed trial's config runs again before its failure counts. */
+static int parse_retries(ctx *c, hpo_spec *s, yaml_node_t *v)
+{
+    long long x = 0;
+    int rc = get_long(c, v, "retries", 0, 100, &x);
+    if (rc == HPO_OK) s->retries = (int)x;
+    return rc;
+}
+
 /* ---- the space ----------------------------------------------------------- */
 
 static const char *const param_keys[] = {"type", "low", "high", "log", "values", "role",
@@ -1354,7 +1363,7 @@ static const struct section {
     {"space", parse_space},       {"param_list", parse_param_list_top},
     {"objective", parse_objective}, {"fidelity", parse_fidelity}, {"algorithm", parse_algorithm},
     {"budget", parse_budget},     {"parallel", parse_parallel}, {"slurm", parse_slurm},
-    {"seed", parse_seed},
+    {"seed", parse_seed},         {"retries", parse_retries},
 };
 #define N_SECTIONS (int)(sizeof sections / sizeof sections[0])
 

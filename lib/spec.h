@@ -65,6 +65,7 @@ typedef struct hpo_spec {
     } slurm;
 
     uint64_t seed;           /* default 0 */
+    int retries;             /* runs again of a failed trial before it counts as failed, default 0 */
 } hpo_spec;
 
 /* Parse and validate the spec at `path`.  On error returns HPO_ESPEC (or

@@ -284,6 +284,30 @@ static void last_stderr_line(const char *dir, char *out, size_t n)
     out[len] = '\0';
 }
 
+int trial_earlier_attempts(const char *dir)
+{
+    int k = 0;
+    for (;; k++) {
+        char *a = xasprintf("%s/attempt-%d", dir, k + 1);
+        int there = path_exists(a);
+        free(a);
+        if (!there) return k;
+    }
+}
+
+/* spec.retries: a failed attempt with retries left is recorded as
+ * cancelled (so it runs again, and is not yet ingested as a failure). */
+static void apply_retries(const hpo_spec *spec, const char *dir, hpo_trial_result *res)
+{
+    int attempt = trial_earlier_attempts(dir) + 1;
+    if (strcmp(res->status, HPO_STATUS_FAILED) != 0 || attempt > spec->retries) return;
+    char reason[128];
+    snprintf(reason, sizeof reason, "failed; retrying (attempt %d of %d): %.70s", attempt + 1,
+             spec->retries + 1, res->reason);
+    snprintf(res->status, sizeof res->status, "%s", HPO_STATUS_CANCELLED);
+    snprintf(res->reason, sizeof res->reason, "%s", reason);
+}
+
 static void classify(const hpo_spec *spec, const char *dir, int status, hpo_trial_result *res)
 {
     char tail[200];
@@ -470,6 +494,7 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     res.end_time = now_wall();
     res.runtime_s = now_mono() - t0;
     classify(e->spec, dir, status, &res);
+    apply_retries(e->spec, dir, &res);
     snprintf(event, sizeof event, "end status=%s", res.status);
     journal_append_event(jfd, event);
     r = result_write(dir, &res);

@@ -32,6 +32,10 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status);
 char **trial_build_argv(const hpo_spec *spec, const hpo_plan_trial *t);
 void trial_free_argv(char **argv);
 
+/* How many earlier attempts of the trial in directory `dir` were kept
+ * (its attempt-1/, attempt-2/, ... folders). */
+int trial_earlier_attempts(const char *dir);
+
 /* The objective of a trial from its reports (last or best value of the
  * spec's metric, per objective.reduce); NaN if never reported.  *found
  * tells whether the metric was reported at all. */

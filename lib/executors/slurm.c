@@ -6,6 +6,7 @@
 #include "executor.h"
 #include "journal.h"
 #include "plan.h"
+#include "trial.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -405,18 +406,6 @@ static void add_live_array(hpo_round_progress *p, long id)
 
 #define MAX_ATTEMPTS 3
 
-/* Attempts a trial has had: its archived attempt-N/ folders plus this one. */
-static int attempts_of(const char *dir)
-{
-    int k = 1;
-    for (;; k++) {
-        char *a = xasprintf("%s/attempt-%d", dir, k);
-        int there = path_exists(a);
-        free(a);
-        if (!there) return k;
-    }
-}
-
 static int has_checkpoint(const char *dir)
 {
     char *ckpt = path_join(dir, "checkpoint");
@@ -437,7 +426,7 @@ static int retry_instead(const char *dir, hpo_trial_result *res)
 {
     int node = strcmp(res->status, HPO_STATUS_NODE_FAIL) == 0;
     int timeout = strcmp(res->status, HPO_STATUS_TIMEOUT) == 0 && has_checkpoint(dir);
-    int attempt = attempts_of(dir);
+    int attempt = trial_earlier_attempts(dir) + 1;
     if ((!node && !timeout) || attempt >= MAX_ATTEMPTS) return 0;
     char reason[128];
     snprintf(reason, sizeof reason, "%s; retrying (attempt %d of %d): %.70s", res->status, attempt + 1,
