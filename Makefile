@@ -22,12 +22,13 @@ ifeq ($(NO_LIBSLURM)$(wildcard /usr/include/slurm/slurm.h),/usr/include/slurm/sl
   LIBS    += -lslurm
 endif
 
+VARIANT := $(if $(NO_LIBSLURM),-cli,)
 ifeq ($(SAN),1)
-  BUILD   := build/san
+  BUILD   := build/san$(VARIANT)
   CFLAGS  += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
 else
-  BUILD   := build/release
+  BUILD   := build/release$(VARIANT)
 endif
 
 LIB_SRC  := $(wildcard lib/*.c lib/optimizers/*.c lib/executors/*.c lib/slurm/*.c)
@@ -38,7 +39,7 @@ BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EXAMPLES := examples/quadratic/quadratic
 
-.PHONY: all test install deps bench clean FORCE
+.PHONY: all test install deps bench clean FORCE print-build
 all: bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h)
@@ -102,6 +103,10 @@ deps:
 bench: all
 	bench/ingest/run.sh
 	bench/slurm/run.sh
+
+# Where this variant builds (for tests that build another variant).
+print-build:
+	@echo $(BUILD)
 
 clean:
 	rm -rf build bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
