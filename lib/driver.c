@@ -99,7 +99,9 @@ int driver_propose_round(const hpo_experiment *e, const hpo_store *st, const hpo
     const hpo_spec *spec = e->spec;
     size_t n_trials = store_n_trials(st);
     long room = spec->max_trials - (long)n_trials;
-    int max = room < spec->round_size ? (int)(room > 0 ? room : 0) : spec->round_size;
+    /* Hyperband sizes its own rounds; the rest fill parallel.round_size. */
+    long want = opt->sizes_its_rounds ? 65536 : spec->round_size;
+    int max = room < want ? (int)(room > 0 ? room : 0) : (int)want;
     const double **config = xcalloc((size_t)spec->space.n + 1, sizeof *config);
     for (int p = 0; p < spec->space.n; p++) config[p] = store_config(st, p);
     hpo_history h = {.n = n_trials, .trials = store_trials(st), .config = config};
@@ -112,6 +114,8 @@ int driver_propose_round(const hpo_experiment *e, const hpo_store *st, const hpo
         plan->trials[i].index = i;
         plan->trials[i].parent_id = props[i].parent_id;
         plan->trials[i].budget = props[i].budget;
+        plan->trials[i].bracket = props[i].bracket;
+        plan->trials[i].rung = props[i].rung;
     }
     /* Rows past n were allocated for proposals not made: drop them. */
     for (int i = n; i < max; i++) free(plan->trials[i].values);

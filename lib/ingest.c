@@ -29,6 +29,8 @@ static int ingest_new_rounds(hpo_experiment *e, hpo_store *st)
             row->array_index = t->index;
             row->parent_id = t->parent_id;
             row->budget = t->budget;
+            row->bracket = t->bracket;
+            row->rung = t->rung;
             snprintf(row->status, sizeof row->status, "%s", HPO_STATUS_PLANNED);
             row->objective = row->start_time = row->end_time = row->runtime_s = NAN;
             row->slurm_job_id = -1;

@@ -11,6 +11,8 @@ static const hpo_optimizer *const optimizers[] = {
     &optimizer_random,
     &optimizer_grid,
     &optimizer_sobol,
+    &optimizer_sh,          /* successive halving: lib/optimizers/hyperband.c */
+    &optimizer_hyperband,
 };
 
 const hpo_optimizer *optimizer_find(const char *name)
@@ -25,7 +27,7 @@ int optimizer_for_spec(const hpo_spec *spec, const hpo_optimizer **out)
     const hpo_optimizer *o = optimizer_find(spec->algorithm);
     if (!o)
         return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm.name: '%s' is not available in this "
-                         "version of hpo (available: random, grid, sobol)",
+                         "version of hpo (available: random, grid, sobol, sh, hyperband)",
                          spec->path, spec->algorithm_line, spec->algorithm_col, spec->algorithm);
     int r = o->check ? o->check(spec) : HPO_OK;
     if (r == HPO_OK) *out = o;
@@ -37,5 +39,6 @@ void proposals_fresh(const hpo_spec *spec, hpo_proposal *out, int n)
     for (int i = 0; i < n; i++) {
         out[i].budget = spec->fidelity.enabled ? spec->fidelity.max : NAN;
         out[i].parent_id = -1;
+        out[i].bracket = out[i].rung = -1;
     }
 }

@@ -29,6 +29,7 @@ typedef struct hpo_proposal {
     double *values;                /* space.n values (space.h encoding) */
     double budget;                 /* NaN when the sweep has no fidelity */
     long parent_id;                /* trial whose checkpoint to resume, or -1 */
+    int bracket, rung;             /* multi-fidelity position, -1 if none */
 } hpo_proposal;
 
 typedef struct hpo_optimizer {
@@ -41,6 +42,9 @@ typedef struct hpo_optimizer {
      * has nothing more to propose (e.g. the grid is exhausted). */
     int (*propose)(const hpo_spec *spec, const hpo_history *h, int round,
                    int max, hpo_proposal *out, int *n);
+    /* The algorithm decides its rounds' sizes (Hyperband's rungs), so
+     * `max` is what is left of budget.max_trials, not parallel.round_size. */
+    int sizes_its_rounds;
 } hpo_optimizer;
 
 /* For algorithms without fidelity of their own: every proposal at the
@@ -55,5 +59,7 @@ int optimizer_for_spec(const hpo_spec *spec, const hpo_optimizer **out);
 extern const hpo_optimizer optimizer_random;
 extern const hpo_optimizer optimizer_grid;
 extern const hpo_optimizer optimizer_sobol;
+extern const hpo_optimizer optimizer_sh;
+extern const hpo_optimizer optimizer_hyperband;
 
 #endif

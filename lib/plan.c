@@ -26,6 +26,7 @@ hpo_plan *plan_new(int round, const char *kind, int n_params, int n)
         p->trials[i].values = xcalloc((size_t)(n_params ? n_params : 1), sizeof(double));
         p->trials[i].parent_id = -1;
         p->trials[i].budget = NAN;
+        p->trials[i].bracket = p->trials[i].rung = -1;
         p->trials[i].index = i;
     }
     return p;
@@ -68,7 +69,8 @@ int plan_write(const hpo_experiment *e, const hpo_plan *p)
     for (int t = 0; t < p->n; t++) {
         const hpo_plan_trial *tr = &p->trials[t];
         format_double(num, sizeof num, tr->budget);
-        snprintf(line, sizeof line, "trial %ld %d %ld %s", tr->trial_id, tr->index, tr->parent_id, num);
+        snprintf(line, sizeof line, "trial %ld %d %ld %s %d %d", tr->trial_id, tr->index, tr->parent_id, num,
+                 tr->bracket, tr->rung);
         sb_add(&b, line);
         for (int i = 0; i < p->n_params; i++) {
             format_double(num, sizeof num, tr->values[i]);
@@ -84,7 +86,7 @@ int plan_write(const hpo_experiment *e, const hpo_plan *p)
     return r;
 }
 
-/* Parse "trial ID INDEX PARENT BUDGET V..." into t. */
+/* Parse "trial ID INDEX PARENT BUDGET BRACKET RUNG V..." into t. */
 static int parse_trial_line(char *s, int n_params, hpo_plan_trial *t)
 {
     char *end;
@@ -98,6 +100,12 @@ static int parse_trial_line(char *s, int n_params, hpo_plan_trial *t)
     if (end == s) return -1;
     s = end;
     t->budget = strtod(s, &end);
+    if (end == s) return -1;
+    s = end;
+    t->bracket = (int)strtol(s, &end, 10);
+    if (end == s) return -1;
+    s = end;
+    t->rung = (int)strtol(s, &end, 10);
     if (end == s) return -1;
     s = end;
     for (int i = 0; i < n_params; i++) {

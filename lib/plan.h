@@ -7,7 +7,7 @@
  *   round 3
  *   kind random
  *   params lr hidden batch
- *   trial ID INDEX PARENT BUDGET V1 V2 ...
+ *   trial ID INDEX PARENT BUDGET BRACKET RUNG V1 V2 ...
  * Values are in the space.h encoding, printed to round-trip exactly.
  *
  * Invariant: a plan is written once, atomically (temp + rename), before its
@@ -27,6 +27,7 @@ typedef struct hpo_plan_trial {
     int index;            /* position in the round (the array task index) */
     long parent_id;       /* -1 if none */
     double budget;        /* NaN if no fidelity */
+    int bracket, rung;    /* Hyperband bracket and rung, -1 if none */
     double *values;       /* space.n values */
 } hpo_plan_trial;
 

@@ -1014,6 +1014,33 @@ static int parse_objective(ctx *c, hpo_spec *s, yaml_node_t *m)
     return HPO_OK;
 }
 
+static const char *const early_stop_keys[] = {"patience_rounds", "median", "median_min_trials", NULL};
+
+/* early_stop: {patience_rounds: 5, median: true, median_min_trials: 3} */
+static int parse_early_stop(ctx *c, hpo_spec *s, yaml_node_t *m)
+{
+    int rc;
+    yaml_node_t *v;
+    if ((rc = expect_map(c, m, "early_stop", "{patience_rounds: 5, median: true}"))) return rc;
+    if ((rc = check_keys(c, m, "early_stop", "key", early_stop_keys))) return rc;
+    if ((v = lookup(c, m, "patience_rounds", NULL)) &&
+        (rc = get_int(c, v, "early_stop.patience_rounds", 1, &s->patience_rounds)))
+        return rc;
+    if ((v = lookup(c, m, "median", NULL)) && (rc = get_bool(c, v, "early_stop.median", &s->median_stop)))
+        return rc;
+    if ((v = lookup(c, m, "median_min_trials", NULL)) &&
+        (rc = get_int(c, v, "early_stop.median_min_trials", 1, &s->median_min_trials)))
+        return rc;
+    return HPO_OK;
+}
+
+/* keep_checkpoints: best (default) | all */
+static int parse_keep_checkpoints(ctx *c, hpo_spec *s, yaml_node_t *v)
+{
+    static const char *const kinds[] = {"best", "all", NULL};
+    return get_enum(c, v, "keep_checkpoints", kinds, &s->keep_all_checkpoints);
+}
+
 static const char *const fidelity_keys[] = {"param", "min", "max", "eta", NULL};
 
 static int parse_fidelity(ctx *c, hpo_spec *s, yaml_node_t *m)
@@ -1363,7 +1390,8 @@ static const struct section {
     {"space", parse_space},       {"param_list", parse_param_list_top},
     {"objective", parse_objective}, {"fidelity", parse_fidelity}, {"algorithm", parse_algorithm},
     {"budget", parse_budget},     {"parallel", parse_parallel}, {"slurm", parse_slurm},
-    {"seed", parse_seed},         {"retries", parse_retries},
+    {"seed", parse_seed},         {"retries", parse_retries},   {"early_stop", parse_early_stop},
+    {"keep_checkpoints", parse_keep_checkpoints},
 };
 #define N_SECTIONS (int)(sizeof sections / sizeof sections[0])
 
@@ -1375,6 +1403,7 @@ static void set_defaults(hpo_spec *s)
     s->max_failed = 10;
     s->round_size = 8;
     s->max_concurrent = 4;
+    s->median_min_trials = 3;
 }
 
 /* Keys that must be there; a PaddleHub file given as a spec gets its own

@@ -66,6 +66,12 @@ typedef struct hpo_spec {
 
     uint64_t seed;           /* default 0 */
     int retries;             /* runs again of a failed trial before it counts as failed, default 0 */
+
+    /* early_stop: (the target is objective.target) */
+    int patience_rounds;     /* stop when the best has not improved for this many rounds; 0: never */
+    int median_stop;         /* prune a trial whose running best is worse than the finished trials' median */
+    int median_min_trials;   /* ... once at least this many finished trials reported that step (default 3) */
+    int keep_all_checkpoints;/* keep_checkpoints: all (default best: delete those no longer promotable) */
 } hpo_spec;
 
 /* Parse and validate the spec at `path`.  On error returns HPO_ESPEC (or

@@ -168,6 +168,8 @@ static const field trial_fields[] = {
     FIELD(hpo_trial_row, array_index, K_I32),
     FIELD(hpo_trial_row, parent_id, K_I64),
     FIELD(hpo_trial_row, budget, K_F64),
+    FIELD(hpo_trial_row, bracket, K_I32),
+    FIELD(hpo_trial_row, rung, K_I32),
     FIELD(hpo_trial_row, status, K_STR),
     FIELD(hpo_trial_row, objective, K_F64),
     FIELD(hpo_trial_row, exit_code, K_I32),

@@ -29,6 +29,8 @@ typedef struct hpo_trial_row {
     int32_t array_index;
     int64_t parent_id;         /* -1 if none */
     double budget;             /* NaN if the sweep has no fidelity */
+    int32_t bracket;           /* Hyperband bracket s (successive halving: its one), -1 if none */
+    int32_t rung;              /* rung within the bracket, 0 first; -1 if none */
     char status[16];
     double objective;          /* NaN if none */
     int32_t exit_code;

@@ -46,7 +46,7 @@ def main():
         ids = range(r * a.round_size, min(a.trials, (r + 1) * a.round_size))
         rows = ["hpo-plan 1", "round %d" % r, "kind random", "params lr layers opt"]
         for i, tid in enumerate(ids):
-            rows.append("trial %d %d -1 nan %r %d %d" % (tid, i, 10 ** rng.uniform(-5, 0),
+            rows.append("trial %d %d -1 nan -1 -1 %r %d %d" % (tid, i, 10 ** rng.uniform(-5, 0),
                                                       rng.randint(1, 8), rng.randint(0, 2)))
             d = os.path.join(a.dir, "trials", "t%06d" % tid)
             os.makedirs(d)

@@ -28,7 +28,7 @@ def read_plans(exp):
             f = line.split()
             tid = int(f[1])
             trials[tid] = dict(round=rnd, index=int(f[2]), parent=int(f[3]), budget=float(f[4]),
-                               values=dict(zip(params, map(float, f[5:]))))
+                               bracket=int(f[5]), rung=int(f[6]), values=dict(zip(params, map(float, f[7:]))))
     return trials
 
 
@@ -79,6 +79,7 @@ def check(exp):
         assert row["trial_id"] == tid and row["round"] == plan["round"], (tid, row)
         assert row["array_index"] == plan["index"] and row["parent_id"] == plan["parent"]
         assert same(float(row["budget"]), plan["budget"])
+        assert row["bracket"] == plan["bracket"] and row["rung"] == plan["rung"], (tid, row)
         for name, value in plan["values"].items():
             col = f["config"][name]
             got = float(col[tid])

@@ -32,7 +32,7 @@ seen = set()
 for plan in sorted(glob.glob(os.path.join(tmp, "exp/rounds/r*.plan"))):
     for line in open(plan).read().splitlines()[4:]:
         f = line.split()
-        tid, v = int(f[1]), values[int(float(f[5]))]
+        tid, v = int(f[1]), values[int(float(f[7]))]
         d = os.path.join(tmp, "exp/trials/t%06d" % tid)
         argv = open(os.path.join(d, "argv"), "rb").read()
         want = (v + "\n" + "pre-" + v + "-post\n" + "{v}\n").encode()

@@ -28,7 +28,7 @@ import sys
 import h5py
 import numpy as np
 
-TRIAL_FIELDS = ["trial_id", "round", "array_index", "parent_id", "budget", "status",
+TRIAL_FIELDS = ["trial_id", "round", "array_index", "parent_id", "budget", "bracket", "rung", "status",
                 "objective", "exit_code", "signal", "slurm_job_id", "node", "start_time",
                 "end_time", "runtime_s", "max_rss_kb", "gpu", "reason"]
 CURVE_FIELDS = ["trial_id", "step", "metric", "value", "time"]

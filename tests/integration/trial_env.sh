@@ -36,7 +36,7 @@ assert lines[3] == "params opt momentum layers", lines[3]
 gpus = set()
 for line in lines[4:]:
     f = line.split()
-    tid, budget, opt, mom, layers = int(f[1]), f[4], int(float(f[5])), f[6], f[7]
+    tid, budget, opt, mom, layers = int(f[1]), f[4], int(float(f[7])), f[8], f[9]
     d = os.path.join(exp, "trials/t%06d" % tid)
     env = dict(l.split("=", 1) for l in open(os.path.join(d, "env")).read().splitlines())
     assert env["HPO_EXP"] == exp and env["HPO_TRIAL_ID"] == str(tid) and env["HPO_ROUND"] == "0", env

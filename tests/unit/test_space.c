@@ -325,7 +325,7 @@ static void test_plan_roundtrip(void **state)
     plan_free(q);
     /* a plan made for another space is refused */
     char *path = xasprintf("%s/rounds/r0000.plan", dir);
-    const char *other = "hpo-plan 1\nround 0\nkind random\nparams x lr n other\ntrial 0 0 -1 nan 1 1 1 1\n";
+    const char *other = "hpo-plan 1\nround 0\nkind random\nparams x lr n other\ntrial 0 0 -1 nan -1 -1 1 1 1 1\n";
     assert_int_equal(write_file_atomic(path, other, strlen(other)), 0);
     assert_int_equal(plan_read(&e, 0, &q), HPO_ECORRUPT);
     assert_non_null(strstr(hpo_error_last(), "parameters do not match"));

@@ -1,0 +1,193 @@
+/*
+ * test_hyperband.c -- successive halving and Hyperband plan exactly the
+ * published bracket tables (min=1, max=81, eta=3), pack the rungs of all
+ * brackets into one round, promote the best of each rung with its config
+ * and parent, never promote a failed trial, and start over when an
+ * iteration ends.  The history is simulated: every trial "completes" with
+ * an objective that is a known function of its config.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
+#include "optimizer.h"
+#include "spec.h"
+#include "util.h"
+
+#define MAXT 4000
+
+typedef struct sim {
+    hpo_spec *spec;
+    const hpo_optimizer *opt;
+    hpo_trial_row rows[MAXT];
+    double cfg[2][MAXT];
+    const double *config[2];
+    size_t n;
+    int rounds;
+} sim;
+
+static sim *sim_new(const char *algo)
+{
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "name: hb\ncommand: [./t, \"{x}\", \"{y}\", \"{epochs}\"]\n"
+             "space:\n  x: {type: float, low: 0, high: 1}\n  y: {type: float, low: 0, high: 1}\n"
+             "objective: {metric: loss}\nfidelity: {param: epochs, min: 1, max: 81, eta: 3}\n"
+             "algorithm: {name: %s}\nbudget: {max_trials: 100000}\n", algo);
+    sim *s = xcalloc(1, sizeof *s);
+    assert_int_equal(spec_parse(&s->spec, "test.yaml", yaml, strlen(yaml)), 0);
+    assert_int_equal(optimizer_for_spec(s->spec, &s->opt), 0);
+    s->config[0] = s->cfg[0];
+    s->config[1] = s->cfg[1];
+    return s;
+}
+
+static void sim_free(sim *s)
+{
+    spec_free(s->spec);
+    free(s);
+}
+
+/* Plan one round, then let every trial finish: loss = x (so the best
+ * configs are those with the smallest x), failing those with `fail_if`. */
+static int sim_round(sim *s, hpo_proposal *out, int (*fail_if)(double x))
+{
+    static double vals[MAXT][2];
+    for (int i = 0; i < MAXT; i++) out[i].values = vals[i];
+    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
+    int n = 0;
+    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, MAXT - (int)s->n, out, &n), 0);
+    for (int i = 0; i < n; i++) {
+        hpo_trial_row *r = &s->rows[s->n];
+        memset(r, 0, sizeof *r);
+        r->trial_id = (int64_t)s->n;
+        r->round = s->rounds;
+        r->parent_id = out[i].parent_id;
+        r->budget = out[i].budget;
+        r->bracket = out[i].bracket;
+        r->rung = out[i].rung;
+        s->cfg[0][s->n] = out[i].values[0];
+        s->cfg[1][s->n] = out[i].values[1];
+        int failed = fail_if && fail_if(out[i].values[0]);
+        snprintf(r->status, sizeof r->status, "%s", failed ? HPO_STATUS_FAILED : HPO_STATUS_COMPLETED);
+        r->objective = failed ? NAN : out[i].values[0];
+        s->n++;
+    }
+    s->rounds++;
+    return n;
+}
+
+/* Count the proposals of bracket s at budget b. */
+static int count(const hpo_proposal *out, int n, int s, double b)
+{
+    int c = 0;
+    for (int i = 0; i < n; i++) c += out[i].bracket == s && out[i].budget == b;
+    return c;
+}
+
+static void test_hyperband_tables(void **state)
+{
+    (void)state;
+    sim *s = sim_new("hyperband");
+    static hpo_proposal out[MAXT];
+    /* round k of the iteration: rung k of every bracket s >= k */
+    static const struct { int s; double budget; int n; } table[5][5] = {
+        {{4, 1, 81}, {3, 3, 34}, {2, 9, 15}, {1, 27, 8}, {0, 81, 5}},
+        {{4, 3, 27}, {3, 9, 11}, {2, 27, 5}, {1, 81, 2}},
+        {{4, 9, 9}, {3, 27, 3}, {2, 81, 1}},
+        {{4, 27, 3}, {3, 81, 1}},
+        {{4, 81, 1}},
+    };
+    static const int totals[5] = {143, 45, 13, 4, 1};
+    for (int iteration = 0; iteration < 2; iteration++)
+        for (int k = 0; k < 5; k++) {
+            int n = sim_round(s, out, NULL);
+            assert_int_equal(n, totals[k]);
+            for (int j = 0; j < 5 - k; j++)
+                assert_int_equal(count(out, n, table[k][j].s, table[k][j].budget), table[k][j].n);
+            for (int i = 0; i < n; i++) {
+                assert_int_equal(out[i].rung, k);
+                if (k == 0) { assert_int_equal(out[i].parent_id, -1); continue; }
+                /* a promotion: the parent's config, one rung up, same bracket */
+                const hpo_trial_row *p = &s->rows[out[i].parent_id];
+                assert_int_equal(p->bracket, out[i].bracket);
+                assert_int_equal(p->rung, k - 1);
+                assert_true(out[i].values[0] == s->cfg[0][out[i].parent_id]);
+                assert_true(out[i].budget == p->budget * 3);
+            }
+        }
+    sim_free(s);
+}
+
+static void test_promotes_the_best(void **state)
+{
+    (void)state;
+    sim *s = sim_new("sh");
+    static hpo_proposal out[MAXT];
+    int n0 = sim_round(s, out, NULL);
+    assert_int_equal(n0, 81);
+    int n1 = sim_round(s, out, NULL);
+    assert_int_equal(n1, 27);
+    /* the 27 promoted are exactly the 27 smallest x of the 81 */
+    double xs[81];
+    for (int i = 0; i < 81; i++) xs[i] = s->cfg[0][i];
+    int below = 0;
+    for (int i = 0; i < n1; i++) {
+        below = 0;
+        for (int j = 0; j < 81; j++) below += xs[j] < out[i].values[0];
+        assert_true(below < 27);
+    }
+    static const int sizes[] = {9, 3, 1, 81};   /* then a new SH bracket */
+    for (int k = 0; k < 4; k++) assert_int_equal(sim_round(s, out, NULL), sizes[k]);
+    assert_true(out[0].budget == 1 && out[0].parent_id == -1);
+    sim_free(s);
+}
+
+static int fails_when_small(double x) { return x < 0.2; }
+
+static void test_failed_never_promoted(void **state)
+{
+    (void)state;
+    sim *s = sim_new("sh");
+    static hpo_proposal out[MAXT];
+    sim_round(s, out, fails_when_small);   /* the best configs all fail */
+    int n1 = sim_round(s, out, fails_when_small);
+    assert_int_equal(n1, 27);
+    for (int i = 0; i < n1; i++) {
+        assert_true(out[i].values[0] >= 0.2);
+        assert_string_equal(s->rows[out[i].parent_id].status, HPO_STATUS_COMPLETED);
+    }
+    sim_free(s);
+}
+
+static void test_needs_fidelity(void **state)
+{
+    (void)state;
+    const char *yaml = "name: hb\ncommand: [./t]\nspace:\n  x: {type: float, low: 0, high: 1}\n"
+                       "objective: {metric: loss}\nalgorithm: {name: hyperband}\n";
+    hpo_spec *spec = NULL;
+    const hpo_optimizer *opt = NULL;
+    assert_int_equal(spec_parse(&spec, "t.yaml", yaml, strlen(yaml)), 0);
+    assert_int_equal(optimizer_for_spec(spec, &opt), HPO_ESPEC);
+    assert_string_equal(hpo_error_last(), "t.yaml:6:19: algorithm.name: hyperband needs a fidelity: section "
+                                          "(e.g. fidelity: {param: epochs, min: 1, max: 81, eta: 3})");
+    spec_free(spec);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hyperband_tables),
+        cmocka_unit_test(test_promotes_the_best),
+        cmocka_unit_test(test_failed_never_promoted),
+        cmocka_unit_test(test_needs_fidelity),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
