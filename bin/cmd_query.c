@@ -87,8 +87,8 @@ int cmd_status(int argc, char **argv)
     printf("experiment: %s ('%s', %s search, seed %llu)\n", e->dir, spec->name, spec->algorithm,
            (unsigned long long)spec->seed);
     printf("rounds:     %zu\n", store_n_rounds(st));
-    printf("trials:     %zu of %ld planned: %zu completed, %zu failed, %zu running, %zu waiting\n",
-           s.n_trials, spec->max_trials, s.n_completed, s.n_failed, s.n_running, s.n_waiting);
+    printf("trials:     %zu of %ld planned: %zu completed, %zu failed, %zu pruned, %zu running, %zu waiting\n",
+           s.n_trials, spec->max_trials, s.n_completed, s.n_failed, s.n_pruned, s.n_running, s.n_waiting);
     if (s.best >= 0) printf("best:       trial %ld, %s = %.10g\n", s.best, spec->metric, s.best_objective);
     else printf("best:       none yet\n");
     const hpo_trial_row *t = store_trials(st);

@@ -22,6 +22,17 @@ static int better(const hpo_spec *spec, double a, double b)
     return spec->maximize ? a > b : a < b;
 }
 
+/* Whether completed trial a ranks before b: the higher budget first (an
+ * objective at 81 epochs says more than one at 1), then the better
+ * objective, then the earlier trial. */
+static int ranks_before(const hpo_spec *spec, const hpo_trial_row *a, const hpo_trial_row *b)
+{
+    double ba = isnan(a->budget) ? -INFINITY : a->budget, bb = isnan(b->budget) ? -INFINITY : b->budget;
+    if (ba != bb) return ba > bb;
+    if (a->objective != b->objective) return better(spec, a->objective, b->objective);
+    return a->trial_id < b->trial_id;
+}
+
 void driver_summary(const hpo_spec *spec, const hpo_store *st, hpo_summary *s)
 {
     memset(s, 0, sizeof *s);
@@ -33,11 +44,12 @@ void driver_summary(const hpo_spec *spec, const hpo_store *st, hpo_summary *s)
         const char *st_ = t[i].status;
         if (strcmp(st_, HPO_STATUS_COMPLETED) == 0) {
             s->n_completed++;
-            if (isfinite(t[i].objective) && (s->best < 0 || better(spec, t[i].objective, s->best_objective))) {
+            if (isfinite(t[i].objective) && (s->best < 0 || ranks_before(spec, &t[i], &t[s->best]))) {
                 s->best = (long)i;
                 s->best_objective = t[i].objective;
             }
         } else if (status_is_failure(st_)) s->n_failed++;
+        else if (strcmp(st_, HPO_STATUS_PRUNED) == 0) s->n_pruned++;
         else if (strcmp(st_, HPO_STATUS_RUNNING) == 0) s->n_running++;
         else if (strcmp(st_, HPO_STATUS_PLANNED) == 0 || strcmp(st_, HPO_STATUS_CANCELLED) == 0) s->n_waiting++;
     }
@@ -56,15 +68,41 @@ int driver_unfinished(const hpo_store *st, int round, int **indices, int *n)
     return 0;
 }
 
+/* Whether the best objective of the last patience_rounds rounds is no
+ * better than the best before them. */
+static int stalled(const hpo_spec *spec, const hpo_store *st, size_t rounds)
+{
+    if (rounds <= (size_t)spec->patience_rounds) return 0;
+    int cut = (int)rounds - spec->patience_rounds;
+    double before = NAN, after = NAN;
+    const hpo_trial_row *t = store_trials(st);
+    for (size_t i = 0; i < store_n_trials(st); i++) {
+        if (strcmp(t[i].status, HPO_STATUS_COMPLETED) != 0 || !isfinite(t[i].objective)) continue;
+        double *slot = t[i].round < cut ? &before : &after;
+        if (isnan(*slot) || better(spec, t[i].objective, *slot)) *slot = t[i].objective;
+    }
+    return !isnan(before) && !(isfinite(after) && better(spec, after, before));
+}
+
 int driver_should_stop(const hpo_experiment *e, const hpo_store *st, char *buf, size_t n)
 {
     const hpo_spec *spec = e->spec;
     hpo_summary s;
     driver_summary(spec, st, &s);
     size_t rounds = store_n_rounds(st);
-    if (spec->has_target && s.best >= 0 && !better(spec, spec->target, s.best_objective)) {
-        snprintf(buf, n, "objective.target %g reached by trial %ld (%s = %g)", spec->target,
-                 s.best, spec->metric, s.best_objective);
+    if (spec->has_target) {
+        const hpo_trial_row *t = store_trials(st);
+        for (size_t i = 0; i < s.n_trials; i++)
+            if (strcmp(t[i].status, HPO_STATUS_COMPLETED) == 0 && isfinite(t[i].objective) &&
+                !better(spec, spec->target, t[i].objective)) {
+                snprintf(buf, n, "objective.target %g reached by trial %zu (%s = %g)", spec->target, i,
+                         spec->metric, t[i].objective);
+                return 1;
+            }
+    }
+    if (spec->patience_rounds > 0 && stalled(spec, st, rounds)) {
+        snprintf(buf, n, "early_stop.patience_rounds: the best has not improved in the last %d rounds",
+                 spec->patience_rounds);
         return 1;
     }
     if (spec->max_failed > 0 && s.n_failed >= (size_t)spec->max_failed) {
@@ -127,6 +165,26 @@ int driver_propose_round(const hpo_experiment *e, const hpo_store *st, const hpo
     return 0;
 }
 
+/* keep_checkpoints: best.  Once round `plan` is planned, a multi-fidelity
+ * trial of the round before that was not promoted into it never will be:
+ * its checkpoint goes, unless it is the best trial so far. */
+static void drop_dead_checkpoints(hpo_experiment *e, const hpo_store *st, const hpo_plan *plan)
+{
+    hpo_summary s;
+    driver_summary(e->spec, st, &s);
+    const hpo_trial_row *t = store_trials(st);
+    for (size_t i = 0; i < store_n_trials(st); i++) {
+        if (t[i].round != plan->round - 1 || t[i].rung < 0 || (long)i == s.best) continue;
+        int promoted = 0;
+        for (int k = 0; k < plan->n && !promoted; k++) promoted = plan->trials[k].parent_id == (long)i;
+        if (promoted) continue;
+        char *dir = experiment_trial_dir(e, (long)i), *ckpt = path_join(dir, "checkpoint");
+        empty_directory(ckpt);
+        free(ckpt);
+        free(dir);
+    }
+}
+
 int driver_plan_round(hpo_experiment *e, const hpo_store *st, const hpo_optimizer *opt,
                       int round, int *n_planned)
 {
@@ -134,6 +192,7 @@ int driver_plan_round(hpo_experiment *e, const hpo_store *st, const hpo_optimize
     *n_planned = 0;
     int r = driver_propose_round(e, st, opt, round, &plan);
     if (r == 0 && plan->n > 0) r = plan_write(e, plan);
+    if (r == 0 && plan->n > 0 && !e->spec->keep_all_checkpoints) drop_dead_checkpoints(e, st, plan);
     if (r == 0) *n_planned = plan->n;
     plan_free(plan);
     return r;
@@ -144,9 +203,7 @@ static const hpo_trial_row *rank_rows;
 
 static int rank_cmp(const void *a, const void *b)
 {
-    double x = rank_rows[*(const long *)a].objective, y = rank_rows[*(const long *)b].objective;
-    if (x == y) return *(const long *)a < *(const long *)b ? -1 : 1;
-    return better(rank_spec, x, y) ? -1 : 1;
+    return ranks_before(rank_spec, &rank_rows[*(const long *)a], &rank_rows[*(const long *)b]) ? -1 : 1;
 }
 
 size_t driver_ranking(const hpo_spec *spec, const hpo_store *st, long **order)

@@ -18,6 +18,7 @@ typedef struct hpo_summary {
     size_t n_trials;        /* planned so far */
     size_t n_completed;
     size_t n_failed;        /* failed, timeout, oom, node_fail */
+    size_t n_pruned;        /* stopped early by the median rule */
     size_t n_running;
     size_t n_waiting;       /* planned or cancelled: still to run */
     long best;              /* best completed trial, or -1 */

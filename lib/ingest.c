@@ -56,25 +56,12 @@ static int row_needs_ingest(const hpo_trial_row *row)
     return !status_is_terminal(row->status) || strcmp(row->status, HPO_STATUS_CANCELLED) == 0;
 }
 
-/* Turn a trial's reports into /curves rows.  Reports without a step (-1)
- * continue from the metric's previous step (0 for its first). */
-static void append_curve_rows(long trial_id, const hpo_report_rec *recs, size_t n,
+/* Turn a trial's reports into /curves rows. */
+static void append_curve_rows(long trial_id, hpo_report_rec *recs, size_t n,
                               hpo_curve_row **rows, size_t *len, size_t *cap)
 {
-    enum { MAX_TRACKED = 64 };
-    const char *names[MAX_TRACKED];
-    long last[MAX_TRACKED];
-    int n_names = 0;
+    journal_number_steps(recs, n);
     for (size_t i = 0; i < n; i++) {
-        int m = 0;
-        while (m < n_names && strcmp(names[m], recs[i].metric) != 0) m++;
-        if (m == n_names && n_names < MAX_TRACKED) {
-            names[n_names] = recs[i].metric;
-            last[n_names++] = -1;
-        }
-        long step = recs[i].step;
-        if (step < 0) step = m < n_names ? last[m] + 1 : 0;
-        if (m < n_names) last[m] = step;
         if (*len == *cap) {
             *cap = *cap ? *cap * 2 : 1024;
             *rows = xrealloc(*rows, *cap * sizeof **rows);
@@ -82,7 +69,7 @@ static void append_curve_rows(long trial_id, const hpo_report_rec *recs, size_t 
         hpo_curve_row *c = &(*rows)[(*len)++];
         memset(c, 0, sizeof *c);
         c->trial_id = trial_id;
-        c->step = step;
+        c->step = recs[i].step;
         snprintf(c->metric, sizeof c->metric, "%s", recs[i].metric);
         c->value = recs[i].value;
         c->time = recs[i].time;

@@ -428,3 +428,21 @@ int status_is_terminal(const char *status)
     if (!status || !*status) return 0;
     return strcmp(status, HPO_STATUS_PLANNED) != 0 && strcmp(status, HPO_STATUS_RUNNING) != 0;
 }
+
+void journal_number_steps(hpo_report_rec *recs, size_t n)
+{
+    enum { MAX_TRACKED = 64 };   /* metrics of one trial; more keep counting from 0 */
+    const char *names[MAX_TRACKED];
+    long last[MAX_TRACKED];
+    int n_names = 0;
+    for (size_t i = 0; i < n; i++) {
+        int m = 0;
+        while (m < n_names && strcmp(names[m], recs[i].metric) != 0) m++;
+        if (m == n_names && n_names < MAX_TRACKED) {
+            names[n_names] = recs[i].metric;
+            last[n_names++] = -1;
+        }
+        if (recs[i].step < 0) recs[i].step = m < n_names ? last[m] + 1 : 0;
+        if (m < n_names) last[m] = recs[i].step;
+    }
+}

@@ -64,6 +64,10 @@ int journal_append_event(int fd, const char *text);
  * journal reads as zero reports. */
 int journal_read(const char *path, hpo_report_rec **recs, size_t *n, size_t *dropped);
 
+/* Give reports without a step (-1) one: the metric's previous step + 1
+ * (0 for its first), as /curves records them. */
+void journal_number_steps(hpo_report_rec *recs, size_t n);
+
 /* The result record: write atomically / read (HPO_ENOTFOUND if absent). */
 int result_write(const char *dir, const hpo_trial_result *r);
 int result_read(const char *dir, hpo_trial_result *r);

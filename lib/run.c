@@ -37,7 +37,7 @@ typedef struct progress {
 static void progress_show(progress *p, const hpo_spec *spec, const hpo_summary *s, int running, int final)
 {
     if (p->o->quiet) return;
-    size_t finished = s->n_completed + s->n_failed;
+    size_t finished = s->n_completed + s->n_failed + s->n_pruned;
     if (!p->o->progress_tty && !final && finished == p->last_finished) return;
     p->last_finished = finished;
     char best[64] = "-";

@@ -3,9 +3,11 @@
  */
 #include "trial.h"
 #include "journal.h"
+#include "median_stop.h"
 #include "metrics.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -360,15 +362,66 @@ static pid_t start_child(const hpo_spec *spec, char **argv, char **envp, int out
     _exit(127);
 }
 
+/* The early-stopping watch on a running trial: its journal (which stdout
+ * lines, `hpo report` and hpo_report() all reach) read again when it grows,
+ * at most every quarter second. */
+typedef struct watch {
+    const hpo_experiment *e;       /* NULL: nothing to watch */
+    hpo_median_rule *rule;         /* medians of the trials finished so far */
+    char *journal, *results;
+    off_t seen_size;
+    struct timespec results_mtime;
+    double next_check, next_reload;
+    int pruned;
+    char reason[128];
+} watch;
+
+/* Trials go on finishing while this one runs: take in their results when
+ * results.h5 changes, at most once a second. */
+static void watch_reload(watch *w)
+{
+    struct stat st;
+    if (now_mono() < w->next_reload || stat(w->results, &st) != 0) return;
+    w->next_reload = now_mono() + 1.0;
+    if (st.st_mtim.tv_sec == w->results_mtime.tv_sec && st.st_mtim.tv_nsec == w->results_mtime.tv_nsec) return;
+    hpo_median_rule *m = median_rule_load(w->e);
+    if (!m) return;   /* busy or unreadable: keep the rule we have */
+    median_rule_free(w->rule);
+    w->rule = m;
+    w->results_mtime = st.st_mtim;
+    w->seen_size = -1;   /* judge the reports so far against the new medians */
+}
+
+static void watch_check(watch *w, pid_t pid)
+{
+    if (!w->e || w->pruned || now_mono() < w->next_check) return;
+    w->next_check = now_mono() + 0.25;
+    watch_reload(w);
+    struct stat st;
+    if (!w->rule || stat(w->journal, &st) != 0 || st.st_size == w->seen_size) return;
+    w->seen_size = st.st_size;
+    hpo_report_rec *recs = NULL;
+    size_t n = 0, dropped = 0;
+    if (journal_read(w->journal, &recs, &n, &dropped) == 0) {
+        journal_number_steps(recs, n);
+        if (median_rule_check(w->rule, recs, n, w->reason, sizeof w->reason)) {
+            w->pruned = 1;
+            kill(-pid, SIGTERM);   /* the trial may catch it and save a checkpoint */
+        }
+    }
+    free(recs);
+}
+
 /* Copy the child's stdout to the file and the journal until the child has
  * exited and the pipe is drained; returns the wait status. */
-static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd)
+static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *w)
 {
     char *buf = xmalloc(LINE_MAX_PARSED + 1);
     size_t len = 0;
     int skipping = 0, status = 0, exited = 0;
     double drain_deadline = 0;
     for (;;) {
+        if (!exited) watch_check(w, pid);
         if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
             exited = 1;
             /* No descendant outlives the trial; killing the group also
@@ -409,6 +462,26 @@ static int open_output(const char *dir, const char *name)
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     free(p);
     return fd;
+}
+
+/* A promoted trial resumes from its parent's checkpoint; one whose parent
+ * left none restarts from scratch at its budget: say so in the journal. */
+static void note_resume(const hpo_experiment *e, const hpo_plan_trial *t, int jfd)
+{
+    if (t->parent_id < 0) return;
+    char *pdir = experiment_trial_dir(e, t->parent_id), *ckpt = path_join(pdir, "checkpoint");
+    DIR *d = opendir(ckpt);
+    int any = 0;
+    struct dirent *de;
+    while (d && !any && (de = readdir(d))) any = de->d_name[0] != '.';
+    if (d) closedir(d);
+    char event[256];
+    snprintf(event, sizeof event, any ? "resume from=t%06ld/checkpoint"
+                                      : "restart: parent t%06ld left no checkpoint, starting from scratch",
+             t->parent_id);
+    journal_append_event(jfd, event);
+    free(ckpt);
+    free(pdir);
 }
 
 /* Hold the trial's lock, so one trial never runs twice at once (a resumed
@@ -476,16 +549,25 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     snprintf(event, sizeof event, "start host=%s pid=%ld", res.node, (long)getpid());
     journal_append_event(jfd, event);
 
+    note_resume(e, t, jfd);
+    watch w = {.e = e->spec->median_stop ? e : NULL, .journal = path_join(dir, "journal"),
+               .results = experiment_results_path(e)};
+
     double t0 = now_mono();
     cancel_signal = 0;
     install_forwarding();
     pid_t pid = start_child(e->spec, argv, env.v, pipefd[1], err_fd, pipefd[0]);
-    if (pid < 0) { r = hpo_error(HPO_ERROR, "cannot fork: %s", strerror(errno)); goto done; }
+    if (pid < 0) {
+        r = hpo_error(HPO_ERROR, "cannot fork: %s", strerror(errno));
+        free(w.journal);
+        free(w.results);
+        goto done;
+    }
     setpgid(pid, pid);
     child_pgid = pid;
     close(pipefd[1]);
     pipefd[1] = -1;
-    int status = pump_output(pid, pipefd[0], out_fd, jfd);
+    int status = pump_output(pid, pipefd[0], out_fd, jfd, &w);
     child_pgid = 0;
 
     struct rusage ru;
@@ -494,10 +576,17 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     res.end_time = now_wall();
     res.runtime_s = now_mono() - t0;
     classify(e->spec, dir, status, &res);
+    if (w.pruned && !cancel_signal) {
+        snprintf(res.status, sizeof res.status, "%s", HPO_STATUS_PRUNED);
+        snprintf(res.reason, sizeof res.reason, "%s", w.reason);
+    }
     apply_retries(e->spec, dir, &res);
     snprintf(event, sizeof event, "end status=%s", res.status);
     journal_append_event(jfd, event);
     r = result_write(dir, &res);
+    median_rule_free(w.rule);
+    free(w.journal);
+    free(w.results);
     *exit_status = strcmp(res.status, HPO_STATUS_COMPLETED) == 0 ? 0
                  : res.signal ? 128 + res.signal : res.exit_code ? res.exit_code : 1;
 done:

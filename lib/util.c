@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <math.h>
@@ -270,4 +271,23 @@ void fault_point(const char *point)
     fprintf(stderr, "hpo: fault injected at %s\n", point);
     fflush(stderr);
     raise(SIGKILL);
+}
+
+static const char *emptied_root;
+static long emptied;
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+    (void)st; (void)type; (void)f;
+    if (strcmp(path, emptied_root) != 0 && remove(path) == 0) emptied++;
+    return 0;
+}
+
+long empty_directory(const char *path)
+{
+    emptied_root = path;
+    emptied = 0;
+    /* FTW_PHYS: a link is removed, never followed; FTW_DEPTH: files first. */
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return emptied;
 }

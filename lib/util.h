@@ -56,6 +56,10 @@ double now_mono(void);
  * non-finite values). */
 void format_double(char *buf, size_t n, double v);
 
+/* Delete everything inside directory `path` (not the directory itself),
+ * never following symbolic links out of it.  Returns how many entries. */
+long empty_directory(const char *path);
+
 /* Fault injection for tests: if $HPO_FAULT names this point (and, with
  * "point@N", this is its N-th visit), the process kills itself with
  * SIGKILL here, as a crash or `kill -9` would.  Free when unset. */
