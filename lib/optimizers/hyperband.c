@@ -26,6 +26,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +58,12 @@ static long rung_size(const geometry *g, int s, int k)
 static double rung_budget(const geometry *g, int s, int k)
 {
     double b = g->max * pow(g->eta, k - s);
-    return b > g->max ? g->max : b;
+    if (b > g->max) return g->max;
+    /* 12 significant digits: 0.9 * 3^-2 reaches the trial as 0.1, not as
+     * 0.09999999999999999. */
+    char text[32];
+    snprintf(text, sizeof text, "%.12g", b);
+    return strtod(text, NULL);
 }
 
 static int first_bracket(const geometry *g) { return g->s_max; }

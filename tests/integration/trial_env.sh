@@ -65,3 +65,28 @@ curves=$("$HPO" export "$TMP/exp" --csv --curves | grep '^0,')
 assert_eq "$(echo "$curves" | cut -d, -f1-4 | tr '\n' ' ')" "0,1,score,1.5 0,2,score,2.5 " "curves of trial 0"
 assert_eq "$("$HPO" best "$TMP/exp" -n 1 | awk 'NR==2 {print $3}')" "2.5" "objective is the last report"
 $PY tests/integration/check_results.py "$TMP/exp"
+
+# fidelity.param data_fraction: the budget reaches the trial as both
+# HPO_BUDGET and HPO_DATA_FRACTION (successive halving: 9 trials at 0.1,
+# 3 at 0.3, 1 at 0.9).
+cat > "$TMP/frac.sh" <<'SH'
+#!/bin/sh
+echo "$HPO_BUDGET $HPO_DATA_FRACTION $1" > "$HPO_TRIAL_DIR/fraction"
+echo "loss=$HPO_DATA_FRACTION"
+SH
+chmod +x "$TMP/frac.sh"
+cat > "$TMP/frac.yaml" <<'YAML'
+name: fraction
+command: [./frac.sh, "{data_fraction}"]
+space:
+  x: {type: float, low: 0, high: 1}
+objective: {metric: loss, mode: max}
+fidelity: {param: data_fraction, min: 0.1, max: 0.9, eta: 3}
+algorithm: sh
+budget: {max_trials: 13}
+YAML
+"$HPO" run "$TMP/frac.yaml" --exp "$TMP/frac" --quiet > /dev/null
+got=$(cat "$TMP"/frac/trials/*/fraction | awk '{print $2}' | sort | uniq -c | awk '{print $1 "@" $2}' | tr '\n' ' ')
+assert_eq "$got" "9@0.1 3@0.3 1@0.9 " "HPO_DATA_FRACTION per rung"
+awk '$1 != $2 || $2 != $3 { exit 1 }' "$TMP"/frac/trials/*/fraction || fail "HPO_BUDGET, HPO_DATA_FRACTION and {data_fraction} disagree"
+echo "ok: data_fraction fidelity"
