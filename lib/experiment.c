@@ -50,6 +50,7 @@ static int creatable(const char *dir)
         const char *n = de->d_name;
         ok = strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, "rounds") == 0 ||
              strcmp(n, "trials") == 0 || strcmp(n, "spec.yaml") == 0 || strcmp(n, "lock") == 0 ||
+             strncmp(n, "spec.yaml.tmp.", 14) == 0 || strncmp(n, "experiment.tmp.", 15) == 0 ||
              (strncmp(n, "driver-", 7) == 0 && strstr(n, ".log"));
     }
     closedir(d);
@@ -70,6 +71,7 @@ static int experiment_create(const char *dir, const hpo_spec *spec)
     int r = mkdir_p(rounds, 0777);
     if (r == 0) r = mkdir_p(trials, 0777);
     if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
+    fault_point("experiment:before-commit");
     if (r == 0) r = write_file_atomic(meta, meta_text, strlen(meta_text));
     free(rounds); free(trials); free(frozen); free(meta); free(src); free(meta_text);
     return r;

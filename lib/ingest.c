@@ -134,6 +134,7 @@ static int ingest_trials(hpo_experiment *e, hpo_store *st, hpo_ingest_stats *sta
     int r = n_curves ? store_append_curves(st, curves, n_curves) : 0;
     if (n_curves) fault_point("ingest:after-curves");
     if (r == 0 && n_changed) r = store_put_trials(st, changed, NULL, n_changed);
+    if (n_changed) fault_point("ingest:after-trials");
     if (stats) stats->curve_points += n_curves;
     free(curves);
     free(changed);
@@ -170,6 +171,7 @@ static int ingest_round_rows(hpo_experiment *e, hpo_store *st)
 static int sync_store(hpo_experiment *e, hpo_store *st, hpo_ingest_stats *stats)
 {
     int r = ingest_new_rounds(e, st);
+    fault_point("ingest:after-new-rounds");
     if (r == 0) r = ingest_trials(e, st, stats);
     if (r == 0) r = ingest_round_rows(e, st);
     return r;
@@ -180,6 +182,7 @@ static int build_at(hpo_experiment *e, const char *path, hpo_store **out, hpo_in
 {
     hpo_store *st = NULL;
     int r = store_create(path, e->spec);
+    fault_point("rebuild:after-create");
     if (r == 0) r = store_open(&st, path, e->spec, 1);
     if (r == 0) r = sync_store(e, st, stats);
     if (r != 0 && st) { store_close(st); st = NULL; }
@@ -238,6 +241,7 @@ int ingest_rebuild(hpo_experiment *e, hpo_ingest_stats *stats)
         int c = store_close(st);
         if (r == 0) r = c;
     }
+    fault_point("rebuild:before-rename");
     if (r == 0 && rename(tmp, path) != 0) r = hpo_error(HPO_EIO, "%s: cannot replace: %m", path);
     if (r == 0) { fsync_parent_dir(path); stats->rebuilt = 1; }
     else unlink(tmp);

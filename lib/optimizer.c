@@ -13,6 +13,7 @@ static const hpo_optimizer *const optimizers[] = {
     &optimizer_sobol,
     &optimizer_sh,          /* successive halving: lib/optimizers/hyperband.c */
     &optimizer_hyperband,
+    &optimizer_pbt,         /* population based training: lib/optimizers/pbt.c */
 };
 
 const hpo_optimizer *optimizer_find(const char *name)
@@ -27,7 +28,7 @@ int optimizer_for_spec(const hpo_spec *spec, const hpo_optimizer **out)
     const hpo_optimizer *o = optimizer_find(spec->algorithm);
     if (!o)
         return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm.name: '%s' is not available in this "
-                         "version of hpo (available: random, grid, sobol, sh, hyperband)",
+                         "version of hpo (available: random, grid, sobol, sh, hyperband, pbt)",
                          spec->path, spec->algorithm_line, spec->algorithm_col, spec->algorithm);
     int r = o->check ? o->check(spec) : HPO_OK;
     if (r == HPO_OK) *out = o;

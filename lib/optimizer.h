@@ -61,5 +61,6 @@ extern const hpo_optimizer optimizer_grid;
 extern const hpo_optimizer optimizer_sobol;
 extern const hpo_optimizer optimizer_sh;
 extern const hpo_optimizer optimizer_hyperband;
+extern const hpo_optimizer optimizer_pbt;
 
 #endif

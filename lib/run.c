@@ -94,6 +94,7 @@ static int run_round(hpo_experiment *e, int round, const int *indices, int n, pr
             driver_summary(e->spec, st, &s);
             store_close(st);
             progress_show(pg, e->spec, &s, c.running, 0);
+            fault_point("run:mid-round");
             last_ingest = now_mono();
             last_finished = c.finished;
         }
@@ -153,7 +154,9 @@ int run_sweep(hpo_experiment *e, const hpo_run_options *o, char *reason, size_t 
                 break;
             }
             round = rounds;
+            fault_point("run:before-plan");
             r = driver_plan_round(e, st, opt, round, &planned);
+            fault_point("run:after-plan");
             if (r == 0 && planned == 0) snprintf(reason, n, "the %s search has nothing more to propose", opt->name);
             free(todo);
             todo = xcalloc((size_t)planned + 1, sizeof(int));
@@ -162,6 +165,7 @@ int run_sweep(hpo_experiment *e, const hpo_run_options *o, char *reason, size_t 
         }
         store_close(st);
         if (r == 0 && n_todo > 0) r = run_round(e, round, todo, n_todo, &pg);
+        fault_point("run:after-round");
         free(todo);
         if (r == 0 && planned == 0 && reason[0]) break;
     }

@@ -968,6 +968,7 @@ int store_open(hpo_store **out, const char *path, const hpo_spec *spec, int writ
     if (r == 0) r = load_rounds(st);
     if (r == 0) r = open_curves(st);
     if (r == 0 && writable) r = set_writing(st, 1);
+    if (r == 0 && writable) fault_point("store:after-open");
     if (r < 0) {
         store_free(st);
         return r;
@@ -1054,10 +1055,12 @@ int store_close(hpo_store *st)
     int r = 0;
     if (st->writable) {
         r = flush_trials(st);
+        fault_point("store:mid-close");
         if (r == 0) r = flush_rounds(st);
         /* The data must be on disk before the flag says it is complete; on
          * any failure the flag stays set, so the file gets rebuilt. */
         if (r == 0 && file_sync(st->file) < 0) r = h5_fail(HPO_EIO, st->path, "cannot flush");
+        fault_point("store:before-clear");
         if (r == 0) r = set_writing(st, 0);
     }
     hid_t f = st->file;

@@ -548,6 +548,7 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     char event[512];
     snprintf(event, sizeof event, "start host=%s pid=%ld", res.node, (long)getpid());
     journal_append_event(jfd, event);
+    fault_point("trial:started");
 
     note_resume(e, t, jfd);
     watch w = {.e = e->spec->median_stop ? e : NULL, .journal = path_join(dir, "journal"),
@@ -581,6 +582,7 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
         snprintf(res.reason, sizeof res.reason, "%s", w.reason);
     }
     apply_retries(e->spec, dir, &res);
+    fault_point("trial:before-end");
     snprintf(event, sizeof event, "end status=%s", res.status);
     journal_append_event(jfd, event);
     r = result_write(dir, &res);

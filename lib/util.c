@@ -160,6 +160,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
         return hpo_error(HPO_EIO, "%s: cannot write: %s", path, strerror(e));
     }
     close(fd);
+    fault_point("atomic:before-rename");
     if (rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
@@ -268,6 +269,12 @@ void fault_point(const char *point)
     if (strncmp(want, point, n) != 0 || (want[n] != '\0' && want[n] != '@')) return;
     visits++;
     if (want[n] == '@' && atoi(want + n + 1) != visits) return;
+    const char *mark = getenv("HPO_FAULT_MARK");
+    if (mark && *mark) {
+        int fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) return;   /* fired already, in this process or another */
+        close(fd);
+    }
     fprintf(stderr, "hpo: fault injected at %s\n", point);
     fflush(stderr);
     raise(SIGKILL);

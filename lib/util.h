@@ -61,8 +61,11 @@ void format_double(char *buf, size_t n, double v);
 long empty_directory(const char *path);
 
 /* Fault injection for tests: if $HPO_FAULT names this point (and, with
- * "point@N", this is its N-th visit), the process kills itself with
- * SIGKILL here, as a crash or `kill -9` would.  Free when unset. */
+ * "point@N", this is its N-th visit in this process), the process kills
+ * itself with SIGKILL here, as a crash or `kill -9` would.  With
+ * $HPO_FAULT_MARK set, the first process to fire creates that file and no
+ * process fires again (trial runners inherit the environment).  Free when
+ * HPO_FAULT is unset. */
 void fault_point(const char *point);
 
 /* Absolute form of `path` (relative to the cwd); the caller frees it. */

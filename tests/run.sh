@@ -29,6 +29,7 @@ run_one() {
 }
 for t in "$@"; do run_one "unit/$(basename "$t")" "$t"; done
 for t in tests/integration/*.sh; do run_one "integration/$(basename "$t" .sh)" bash "$t"; done
+for t in tests/faults/*.sh; do run_one "faults/$(basename "$t" .sh)" bash "$t"; done
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
 echo "logs: $log_dir"
