@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "driver.h"
 #include "experiment.h"
+#include "ingest.h"
 #include "journal.h"
 #include "plan.h"
 #include "slurm_api.h"
@@ -17,12 +18,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A damaged results.h5 is rebuilt here too, when no driver holds the
+ * experiment (one that does rebuilds it itself). */
+static int rebuild_if_damaged(hpo_experiment *e, const char *dir)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", hpo_error_last());
+    int r = experiment_lock(e);
+    if (r == HPO_ELOCKED)
+        return hpo_error(HPO_ECORRUPT, "%s; the process driving %s will rebuild it", msg, dir);
+    if (r == 0) r = ingest(e, NULL);   /* says so on stderr, keeps the damaged file aside */
+    experiment_unlock(e);
+    return r;
+}
+
 static int open_results(const char *dir, hpo_experiment **e, hpo_store **st)
 {
     int r = experiment_open(e, dir);
     if (r != 0) return r;
     char *path = experiment_results_path(*e);
     r = store_open(st, path, (*e)->spec, 0);
+    /* Missing although rounds were planned: deleted; rebuild it likewise. */
+    if (r == HPO_ENOTFOUND && plan_count(*e) > 0) {
+        fprintf(stderr, "hpo: %s: missing; rebuilding it from plans and journals\n", path);
+        r = HPO_ECORRUPT;
+    }
+    if (r == HPO_ECORRUPT && (r = rebuild_if_damaged(*e, dir)) == 0) r = store_open(st, path, (*e)->spec, 0);
     if (r == HPO_ENOTFOUND) r = hpo_error(HPO_ENOTFOUND, "%s: no results yet (the sweep has not ingested any round)", dir);
     free(path);
     if (r != 0) { experiment_free(*e); *e = NULL; }
