@@ -245,6 +245,7 @@ static void test_in_bounds(void **state)
     assert_true(saw_sgd && saw_other);
     /* it went to the walls it was pushed to */
     size_t last = s->n - 1;
+    printf("# last %g %g %g %g %g\n", s->cfg[0][last], s->cfg[1][last], s->cfg[2][last], s->cfg[3][last], s->cfg[4][last]);
     assert_true(s->cfg[0][last] < 0.51 && s->cfg[2][last] == -3 && s->cfg[3][last] == 512);
     sim_free(s);
 }
