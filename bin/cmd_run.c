@@ -48,14 +48,16 @@ int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"exp", required_argument, 0, 'e'}, {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"allow-spec-change", no_argument, 0, 'a'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *exp = NULL;
+    int allow_change = 0;
     hpo_run_options o = {.progress_tty = isatty(STDERR_FILENO)};
     int c;
     while ((c = getopt_long(argc, argv, "e:qh", opts, NULL)) != -1) {
         if (c == 'e') exp = optarg;
         else if (c == 'q') o.quiet = 1;
-        else if (c == 'h') { printf("usage: hpo run SPEC [--exp DIR] [--quiet]\n"); return EXIT_OK; }
+        else if (c == 'a') allow_change = 1;
+        else if (c == 'h') { printf("usage: hpo run SPEC [--exp DIR] [--quiet] [--allow-spec-change]\n"); return EXIT_OK; }
         else return cli_usage("run", "unknown option");
     }
     if (optind != argc - 1) return cli_usage("run", "expected one spec file");
@@ -66,7 +68,7 @@ int cmd_run(int argc, char **argv)
     char *dir = exp ? xstrdup(exp) : experiment_default_dir(spec);
     spec_free(spec);
     hpo_experiment *e = NULL;
-    if ((r = experiment_create_or_open(&e, dir, spec_path)) != 0) { free(dir); return cli_fail(r); }
+    if ((r = experiment_create_or_open(&e, dir, spec_path, allow_change)) != 0) { free(dir); return cli_fail(r); }
     if (!o.quiet) fprintf(stderr, "hpo: experiment %s (%s search, seed %llu)\n", dir, e->spec->algorithm,
                           (unsigned long long)e->spec->seed);
     char reason[512];

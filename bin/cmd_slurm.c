@@ -23,19 +23,21 @@ int cmd_drive(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"once", no_argument, 0, 'o'}, {"spec", required_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"allow-spec-change", no_argument, 0, 'a'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     hpo_drive_options o = {0};
+    int allow_change = 0;
     const char *spec = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'o') o.once = 1;
         else if (c == 's') spec = optarg;
+        else if (c == 'a') allow_change = 1;
         else if (c == 'h') { printf("usage: hpo drive EXP [--spec SPEC] [--once]\n"); return EXIT_OK; }
         else return cli_usage("drive", "unknown option");
     }
     if (optind != argc - 1) return cli_usage("drive", "expected EXP");
     hpo_experiment *e = NULL;
-    int r = spec ? experiment_create_or_open(&e, argv[optind], spec) : experiment_open(&e, argv[optind]);
+    int r = spec ? experiment_create_or_open(&e, argv[optind], spec, allow_change) : experiment_open(&e, argv[optind]);
     if (r != 0) return cli_fail(r);
     hpo_drive_outcome outcome;
     char msg[600];

@@ -25,17 +25,20 @@ char *experiment_results_path(const hpo_experiment *e) { return path_join(e->dir
 
 char *experiment_default_dir(const hpo_spec *spec) { return xasprintf("hpo-runs/%s", spec->name); }
 
-/* The value of `key` in a key=value file's text, allocated, or NULL. */
+/* The value of the last `key` in a key=value file's text (later lines
+ * record later changes), allocated, or NULL. */
 static char *kv_get(const char *text, const char *key)
 {
     size_t klen = strlen(key);
+    char *found = NULL;
     for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
         if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
             const char *v = line + klen + 1, *end = strchr(v, '\n');
-            return xstrndup(v, end ? (size_t)(end - v) : strlen(v));
+            free(found);
+            found = xstrndup(v, end ? (size_t)(end - v) : strlen(v));
         }
     }
-    return NULL;
+    return found;
 }
 
 /* Whether `dir` may become an experiment: absent, or holding nothing but
@@ -107,7 +110,51 @@ int experiment_open(hpo_experiment **out, const char *dir)
     return r;
 }
 
-int experiment_create_or_open(hpo_experiment **out, const char *dir, const char *spec_path)
+/* Whether two spaces are the same: the plans and /config depend on it. */
+static const char *space_difference(const hpo_space *a, const hpo_space *b)
+{
+    if (a->n != b->n) return "the number of parameters";
+    for (int i = 0; i < a->n; i++) {
+        const hpo_param *p = &a->params[i], *q = &b->params[i];
+        if (strcmp(p->name, q->name) != 0 || p->type != q->type || p->n_choices != q->n_choices) return p->name;
+        for (int c = 0; c < p->n_choices; c++)
+            if (strcmp(p->choices[c], q->choices[c]) != 0) return p->name;
+    }
+    return NULL;
+}
+
+/* --allow-spec-change: freeze the new spec, keeping the old one as
+ * spec.yaml.N, and log the change in EXP/experiment. */
+static int change_spec(hpo_experiment *e, const hpo_spec *spec, const char *spec_path)
+{
+    const char *diff = space_difference(&e->spec->space, &spec->space);
+    if (diff)
+        return hpo_error(HPO_ESPEC, "%s: changes the search space (%s) of experiment %s; a changed spec may "
+                         "change anything but the space: start a new experiment with --exp", spec_path, diff, e->dir);
+    char *frozen = path_join(e->dir, "spec.yaml"), *old = NULL, *meta_path = path_join(e->dir, "experiment");
+    for (int k = 1;; k++) {
+        old = xasprintf("%s.%d", frozen, k);
+        if (!path_exists(old)) break;
+        free(old);
+    }
+    char *meta = NULL, *src = absolute_path(spec_path);
+    int r = read_file(meta_path, &meta, NULL);
+    char *text = NULL;
+    if (r == 0) {
+        /* The newest spec_source/spec_sha256 lines win; the history stays. */
+        text = xasprintf("%sspec_change=%.0f %s %s\nspec_source=%s\nspec_sha256=%s\n", meta, now_wall(),
+                         e->spec->sha256, spec->sha256, src, spec->sha256);
+        r = link(frozen, old) == 0 ? 0 : hpo_error(HPO_EIO, "%s: cannot keep the old spec: %s", old, strerror(errno));
+    }
+    if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
+    if (r == 0) r = write_file_atomic(meta_path, text, strlen(text));
+    if (r == 0) fprintf(stderr, "hpo: %s: spec changed (was %.12s, now %.12s; the old one is kept as %s)\n",
+                        e->dir, e->spec->sha256, spec->sha256, old);
+    free(frozen); free(old); free(meta_path); free(meta); free(src); free(text);
+    return r;
+}
+
+int experiment_create_or_open(hpo_experiment **out, const char *dir, const char *spec_path, int allow_change)
 {
     hpo_spec *spec = NULL;
     int r = HPO_OK;
@@ -120,11 +167,18 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
     free(meta);
     if (r == 0) r = experiment_open(out, dir);
     if (r == 0 && spec && strcmp(spec->sha256, (*out)->spec->sha256) != 0) {
-        r = hpo_error(HPO_ESPEC, "%s: differs from the spec this experiment was started with "
-                      "(%s/spec.yaml); start a new experiment with --exp, or restore the spec",
-                      spec_path, (*out)->dir);
-        experiment_free(*out);
-        *out = NULL;
+        if (!allow_change)
+            r = hpo_error(HPO_ESPEC, "%s: differs from the spec this experiment was started with "
+                          "(%s/spec.yaml); start a new experiment with --exp, restore the spec, or "
+                          "pass --allow-spec-change", spec_path, (*out)->dir);
+        else if ((r = change_spec(*out, spec, spec_path)) == 0) {
+            experiment_free(*out);
+            r = experiment_open(out, dir);
+        }
+        if (r != 0) {
+            experiment_free(*out);
+            *out = NULL;
+        }
     }
     spec_free(spec);
     return r;

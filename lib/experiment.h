@@ -27,8 +27,9 @@ typedef struct hpo_experiment {
 
 /* Open the experiment in `dir`, creating it from `spec_path` if it does not
  * exist yet.  If it exists, `spec_path` (may be NULL) must have the same
- * sha256 as the frozen copy. */
-int experiment_create_or_open(hpo_experiment **out, const char *dir, const char *spec_path);
+ * sha256 as the frozen copy; with allow_change a spec with the same space
+ * replaces it (the old one kept as spec.yaml.N, the change logged). */
+int experiment_create_or_open(hpo_experiment **out, const char *dir, const char *spec_path, int allow_change);
 /* Open an existing experiment (HPO_ENOTFOUND if `dir` is not one). */
 int experiment_open(hpo_experiment **out, const char *dir);
 void experiment_free(hpo_experiment *e);

@@ -27,7 +27,8 @@ enum {
     HPO_ELOCKED = -4,    /* another process holds the experiment lock */
     HPO_ENOTFOUND = -5,  /* a file, trial or experiment does not exist */
     HPO_ECORRUPT = -6,   /* a file exists but its contents are not valid */
-    HPO_EINTR = -7       /* interrupted by the user (Ctrl-C) */
+    HPO_EINTR = -7,      /* interrupted by the user (Ctrl-C) */
+    HPO_EFORMAT = -8     /* a file of another (newer) format_version: never rewritten */
 };
 
 /* The message of the last error on this thread ("" if none). */

@@ -168,9 +168,25 @@ static int ingest_round_rows(hpo_experiment *e, hpo_store *st)
     return r;
 }
 
+/* After --allow-spec-change, the file says which spec is now in force. */
+static int sync_spec(hpo_experiment *e, hpo_store *st)
+{
+    char *sha = NULL;
+    int r = 0;
+    if (store_get_attr(st, "spec_sha256", &sha) != 0 || strcmp(sha, e->spec->sha256) != 0) {
+        char *yaml = xstrndup(e->spec->yaml, e->spec->yaml_len);
+        r = store_set_attr(st, "spec_yaml", yaml);
+        if (r == 0) r = store_set_attr(st, "spec_sha256", e->spec->sha256);
+        free(yaml);
+    }
+    free(sha);
+    return r;
+}
+
 static int sync_store(hpo_experiment *e, hpo_store *st, hpo_ingest_stats *stats)
 {
-    int r = ingest_new_rounds(e, st);
+    int r = sync_spec(e, st);
+    if (r == 0) r = ingest_new_rounds(e, st);
     fault_point("ingest:after-new-rounds");
     if (r == 0) r = ingest_trials(e, st, stats);
     if (r == 0) r = ingest_round_rows(e, st);
@@ -235,8 +251,13 @@ int ingest_rebuild(hpo_experiment *e, hpo_ingest_stats *stats)
     char *path = experiment_results_path(e);
     char *tmp = xasprintf("%s.rebuild-%ld", path, (long)getpid());
     hpo_store *st = NULL;
+    /* Never replace a file that another hpo (another format) wrote. */
+    int r = store_open(&st, path, NULL, 0);
+    if (st) store_close(st);
+    st = NULL;
+    if (r != HPO_EFORMAT) r = 0;
     unlink(tmp);
-    int r = build_at(e, tmp, &st, stats);
+    if (r == 0) r = build_at(e, tmp, &st, stats);
     if (st) {
         int c = store_close(st);
         if (r == 0) r = c;

@@ -690,7 +690,7 @@ static int check_root(hpo_store *st)
     if (attr_read_i64(st->file, "format_version", &v) != 0)
         return h5_fail(HPO_ECORRUPT, st->path, "format_version is missing or unreadable");
     if (v != HPO_FORMAT_VERSION)
-        return hpo_error(HPO_ECORRUPT, "%s: format_version %" PRId64
+        return hpo_error(HPO_EFORMAT, "%s: format_version %" PRId64
                          " is not supported (this hpo reads %d)",
                          st->path, v, HPO_FORMAT_VERSION);
     if (attr_read_i64(st->file, "writing", &v) != 0)

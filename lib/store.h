@@ -10,6 +10,8 @@
  *    root attribute `writing` to 1 and flushes, and clears it last.  A file
  *    found with writing=1 was cut off mid-write: store_open reports
  *    HPO_ECORRUPT and the caller rebuilds it from plans and journals.
+ *  - A file of another format_version is HPO_EFORMAT: written by another
+ *    hpo, so it is refused, never rebuilt over.
  *  - Appends are batched: one H5Dset_extent + one hyperslab write per call.
  */
 #ifndef HPO_STORE_H

@@ -493,7 +493,7 @@ static void test_wrong_format_version(void **state)
     write_sample(fx);
     poke_root_int(fx->path, "format_version", 2);
     hpo_store *st;
-    assert_int_equal(store_open(&st, fx->path, &fx->spec, 1), HPO_ECORRUPT);
+    assert_int_equal(store_open(&st, fx->path, &fx->spec, 1), HPO_EFORMAT);
     char *want = xasprintf("%s: format_version 2 is not supported (this hpo reads 1)", fx->path);
     assert_string_equal(hpo_error_last(), want);
     free(want);
