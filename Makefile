@@ -39,7 +39,7 @@ BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EXAMPLES := examples/quadratic/quadratic
 
-.PHONY: all test install deps bench clean FORCE print-build
+.PHONY: all test install deps bench clean FORCE print-build fuzz
 all: bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
 
 $(BUILD)/%.o: %.c $(wildcard lib/*.h)
@@ -93,7 +93,7 @@ install: all
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/#define HPO_VERSION "\(.*\)"/\1/p' lib/hpo.h)|' \
 	    -e 's|@LIBS@|$(LIBS)|' templates/hpo.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpo.pc
 
-DEB_PACKAGES := build-essential pkg-config libyaml-dev libhdf5-dev hdf5-tools libcmocka-dev \
+DEB_PACKAGES := build-essential pkg-config clang libclang-rt-dev libyaml-dev libhdf5-dev hdf5-tools libcmocka-dev \
                 libssl-dev zlib1g-dev python3 python3-h5py python3-numpy \
                 slurm-wlm slurmctld slurmd munge libslurm-dev
 deps:
@@ -103,6 +103,31 @@ deps:
 bench: all
 	bench/ingest/run.sh
 	bench/slurm/run.sh
+
+# libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60 runs each that long
+# on its committed seed corpus (tests/fuzz/corpus/NAME) plus what it finds
+# (build/fuzz/corpus-NAME).  A crash stops it and leaves crash-* files.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := spec journal metrics
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                -std=c11 -D_GNU_SOURCE -Ilib
+FUZZ_SRC_spec    := lib/spec.c lib/space.c lib/rng.c lib/util.c
+FUZZ_SRC_journal := lib/journal.c lib/util.c
+FUZZ_SRC_metrics := lib/metrics.c lib/util.c
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard lib/*.c lib/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lyaml -lcrypto -lz -lm
+
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz/corpus-$$t; \
+	    echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+	    build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- \
+	        build/fuzz/corpus-$$t tests/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1 \
+	        || { tail -40 build/fuzz/$$t.log; echo "fuzz $$t: CRASH (see build/fuzz/$$t-*)"; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' build/fuzz/$$t.log | sed "s/^/fuzz $$t: /"; \
+	done
 
 # Where this variant builds (for tests that build another variant).
 print-build:

@@ -286,7 +286,13 @@ int journal_read(const char *path, hpo_report_rec **recs, size_t *n, size_t *dro
         return HPO_OK;                 /* a trial that has not reported yet */
     }
     if (r != HPO_OK) return r;
+    journal_parse(data, len, recs, n, dropped);
+    free(data);
+    return HPO_OK;
+}
 
+void journal_parse(const char *data, size_t len, hpo_report_rec **recs, size_t *n, size_t *dropped)
+{
     hpo_report_rec *out = NULL;
     size_t count = 0, cap = 0, bad = 0;
     const char *p = data, *end = data + len;
@@ -307,11 +313,9 @@ int journal_read(const char *path, hpo_report_rec **recs, size_t *n, size_t *dro
         }
         p = nl + 1;
     }
-    free(data);
     *recs = out;
     *n = count;
     if (dropped) *dropped = bad;
-    return HPO_OK;
 }
 
 /* ---- the result file -------------------------------------------------- */

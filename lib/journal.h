@@ -64,6 +64,9 @@ int journal_append_event(int fd, const char *text);
  * journal reads as zero reports. */
 int journal_read(const char *path, hpo_report_rec **recs, size_t *n, size_t *dropped);
 
+/* The same, from the journal's bytes (for tests and fuzzing). */
+void journal_parse(const char *data, size_t len, hpo_report_rec **recs, size_t *n, size_t *dropped);
+
 /* Give reports without a step (-1) one: the metric's previous step + 1
  * (0 for its first), as /curves records them. */
 void journal_number_steps(hpo_report_rec *recs, size_t n);
