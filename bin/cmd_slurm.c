@@ -132,7 +132,7 @@ static int mark_unstarted_cancelled(hpo_experiment *e, int round, int *n_marked)
     for (int i = 0; r == 0 && i < plan->n; i++) {
         char *dir = experiment_trial_dir(e, plan->trials[i].trial_id), *journal = path_join(dir, "journal");
         hpo_trial_result res;
-        if (result_read(dir, &res) == HPO_ENOTFOUND && !path_exists(journal)) {
+        if (experiment_trial_dir_ok(dir) == 0 && result_read(dir, &res) == HPO_ENOTFOUND && !path_exists(journal)) {
             memset(&res, 0, sizeof res);
             snprintf(res.status, sizeof res.status, "%s", HPO_STATUS_CANCELLED);
             snprintf(res.reason, sizeof res.reason, "cancelled by hpo cancel before it started");

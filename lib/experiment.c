@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 char *experiment_path(const hpo_experiment *e, const char *name) { return path_join(e->dir, name); }
@@ -19,6 +20,16 @@ char *experiment_path(const hpo_experiment *e, const char *name) { return path_j
 char *experiment_trial_dir(const hpo_experiment *e, long trial_id)
 {
     return xasprintf("%s/trials/t%06ld", e->dir, trial_id);
+}
+
+int experiment_trial_dir_ok(const char *dir)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0) return 0;   /* not there yet: it will be made a directory */
+    if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
+        return hpo_error(HPO_EIO, "%s: is %s, not a directory; refusing to use it", dir,
+                         S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+    return 0;
 }
 
 char *experiment_results_path(const hpo_experiment *e) { return path_join(e->dir, "results.h5"); }

@@ -42,6 +42,10 @@ void experiment_unlock(hpo_experiment *e);
 /* Allocated paths inside the experiment. */
 char *experiment_path(const hpo_experiment *e, const char *name);
 char *experiment_trial_dir(const hpo_experiment *e, long trial_id);
+/* Whether a trial's directory may be used: absent, or a real directory.
+ * A symbolic link in trials/ is refused (HPO_EIO, saying so), so nothing
+ * is ever written or read out of EXP through one. */
+int experiment_trial_dir_ok(const char *dir);
 char *experiment_results_path(const hpo_experiment *e);
 
 /* The default experiment directory of a spec: hpo-runs/<name>. */

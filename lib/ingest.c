@@ -87,6 +87,10 @@ static int ingest_trials(hpo_experiment *e, hpo_store *st, hpo_ingest_stats *sta
     for (size_t i = 0; i < n; i++) {
         if (!row_needs_ingest(&rows[i])) continue;
         char *dir = experiment_trial_dir(e, (long)i);
+        if (experiment_trial_dir_ok(dir) != 0) {   /* never read through a link out of EXP */
+            free(dir);
+            continue;
+        }
         hpo_trial_result res;
         int have = result_read(dir, &res) == 0;
         hpo_trial_row row = rows[i];

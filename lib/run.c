@@ -108,6 +108,21 @@ static int run_round(hpo_experiment *e, int round, const int *indices, int n, pr
     return r != 0 ? r : cancelled ? HPO_EINTR : 0;
 }
 
+static int check_progress(hpo_experiment *e, int round, const int *todo, int n_todo)
+{
+    hpo_store *st = NULL;
+    int r = ingest_open(e, &st, NULL), *left = NULL, n_left = 0;
+    if (r != 0) return r;
+    driver_unfinished(st, round, &left, &n_left);
+    store_close(st);
+    int stuck = n_left == n_todo && memcmp(left, todo, sizeof(int) * (size_t)n_todo) == 0;
+    int first = n_left > 0 ? left[0] : -1;
+    free(left);
+    if (!stuck) return 0;
+    return hpo_error(HPO_ERROR, "round %d: %d trial%s could not be run (trial index %d first; the trial "
+                     "runner said why above)", round, n_todo, n_todo == 1 ? "" : "s", first);
+}
+
 static int record_stop(hpo_experiment *e, const char *reason)
 {
     hpo_store *st = NULL;
@@ -166,11 +181,17 @@ int run_sweep(hpo_experiment *e, const hpo_run_options *o, char *reason, size_t 
         store_close(st);
         if (r == 0 && n_todo > 0) r = run_round(e, round, todo, n_todo, &pg);
         fault_point("run:after-round");
+        /* A trial whose runner could not even start it (it says why on
+         * stderr) would be run again forever: stop instead. */
+        if (r == 0 && n_todo > 0 && !hpo_interrupted) r = check_progress(e, round, todo, n_todo);
         free(todo);
         if (r == 0 && planned == 0 && reason[0]) break;
     }
     if (r == 0 && hpo_interrupted) r = HPO_EINTR;
-    /* Whatever happened, leave results.h5 reflecting every journal. */
+    /* Whatever happened, leave results.h5 reflecting every journal (and
+     * keep the message of the error that stopped us). */
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", hpo_error_last());
     hpo_store *st = NULL;
     if (ingest_open(e, &st, NULL) == 0) {
         hpo_summary s;
@@ -178,6 +199,7 @@ int run_sweep(hpo_experiment *e, const hpo_run_options *o, char *reason, size_t 
         store_close(st);
         progress_show(&pg, e->spec, &s, 0, 1);
     }
+    if (r != 0) hpo_error(r, "%s", saved);
     if (r == 0 && reason[0]) r = record_stop(e, reason);
     if (r == HPO_EINTR) {
         snprintf(reason, n, "interrupted; run the same command again to resume");

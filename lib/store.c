@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -613,6 +614,10 @@ int store_create(const char *path, const hpo_spec *spec)
     }
     int r = ok ? 0 : h5_fail(HPO_EIO, path, "cannot %s", what);
     if (H5Fclose(f) < 0 && r == 0) r = h5_fail(HPO_EIO, path, "cannot close %s", tmp);
+    /* The user's umask decides who reads the results, but the file is never
+     * world-writable: everything else depends on it. */
+    struct stat sb;
+    if (r == 0 && stat(tmp, &sb) == 0 && (sb.st_mode & S_IWOTH)) chmod(tmp, sb.st_mode & 0775);
     if (r == 0 && rename(tmp, path) != 0)
         r = hpo_error(HPO_EIO, "%s: cannot rename %s into place: %s", path, tmp, strerror(errno));
     if (r == 0) r = fsync_parent_dir(path);

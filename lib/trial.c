@@ -521,6 +521,7 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     char **argv = NULL;
     envlist env = {0};
     *exit_status = 0;
+    if ((r = experiment_trial_dir_ok(dir)) != 0) goto done;
     if ((r = mkdir_p(ckpt, 0777)) != 0) goto done;
     if ((lock_fd = lock_trial(dir)) < 0) { r = hpo_error(HPO_EIO, "%s: cannot lock: %s", dir, strerror(errno)); goto done; }
     if (already_done(dir)) goto done;

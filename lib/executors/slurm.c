@@ -380,6 +380,7 @@ static const char *status_of_state(const char *state)
 static void write_end_record(const char *dir, const char *status, const char *reason, const task_info *ti,
                              const hpo_trial_result *prev)
 {
+    if (experiment_trial_dir_ok(dir) != 0) return;
     hpo_trial_result r;
     if (prev) r = *prev;
     else {
