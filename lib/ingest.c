@@ -51,6 +51,28 @@ static int ingest_new_rounds(hpo_experiment *e, hpo_store *st)
     return r;
 }
 
+/* Field by field: a struct's padding and the bytes after a string's NUL
+ * are not part of the value (memcmp would read them). */
+static int same_double(double a, double b) { return a == b || (isnan(a) && isnan(b)); }
+
+static int same_trial_row(const hpo_trial_row *a, const hpo_trial_row *b)
+{
+    return a->trial_id == b->trial_id && a->round == b->round && a->array_index == b->array_index &&
+           a->parent_id == b->parent_id && same_double(a->budget, b->budget) && a->bracket == b->bracket &&
+           a->rung == b->rung && strcmp(a->status, b->status) == 0 && same_double(a->objective, b->objective) &&
+           a->exit_code == b->exit_code && a->signal == b->signal && a->slurm_job_id == b->slurm_job_id &&
+           strcmp(a->node, b->node) == 0 && same_double(a->start_time, b->start_time) &&
+           same_double(a->end_time, b->end_time) && same_double(a->runtime_s, b->runtime_s) &&
+           a->max_rss_kb == b->max_rss_kb && strcmp(a->gpu, b->gpu) == 0 && strcmp(a->reason, b->reason) == 0;
+}
+
+static int same_round_row(const hpo_round_row *a, const hpo_round_row *b)
+{
+    return a->round == b->round && strcmp(a->kind, b->kind) == 0 && a->array_job_id == b->array_job_id &&
+           a->driver_job_id == b->driver_job_id && a->n_trials == b->n_trials &&
+           same_double(a->submitted_at, b->submitted_at) && same_double(a->finished_at, b->finished_at);
+}
+
 static int row_needs_ingest(const hpo_trial_row *row)
 {
     return !status_is_terminal(row->status) || strcmp(row->status, HPO_STATUS_CANCELLED) == 0;
@@ -131,7 +153,7 @@ static int ingest_trials(hpo_experiment *e, hpo_store *st, hpo_ingest_stats *sta
             if (stats) stats->trials_finished++;
         }
         free(dir);
-        if (memcmp(&row, &rows[i], sizeof row) != 0) changed[n_changed++] = row;
+        if (!same_trial_row(&row, &rows[i])) changed[n_changed++] = row;
     }
     /* Curves first: if we are cut off before the rows, the writing flag
      * makes the next open rebuild, so no curve is ever counted twice. */
@@ -167,7 +189,7 @@ static int ingest_round_rows(hpo_experiment *e, hpo_store *st)
             else if (isnan(last_end) || trials[i].end_time > last_end) last_end = trials[i].end_time;
         }
         if (all_done) rr.finished_at = !isnan(rs.finished_at) ? rs.finished_at : last_end;
-        if (memcmp(&rr, &store_rounds(st)[k], sizeof rr) != 0) r = store_put_round(st, &rr);
+        if (!same_round_row(&rr, &store_rounds(st)[k])) r = store_put_round(st, &rr);
     }
     return r;
 }
