@@ -3,6 +3,7 @@
  */
 #include "trial.h"
 #include "journal.h"
+#include "gpu.h"
 #include "median_stop.h"
 #include "metrics.h"
 #include "util.h"
@@ -310,6 +311,34 @@ static void apply_retries(const hpo_spec *spec, const char *dir, hpo_trial_resul
     snprintf(res->reason, sizeof res->reason, "%s", reason);
 }
 
+/* Whether the end of the trial's stderr says the GPU ran out of memory
+ * (PyTorch, TensorFlow, JAX, cuBLAS, plain CUDA); the line, if so. */
+static int gpu_oom(const char *dir, char *line, size_t n)
+{
+    static const char *marks[] = {"CUDA out of memory", "CUDA_ERROR_OUT_OF_MEMORY", "cudaErrorMemoryAllocation",
+                                  "CUBLAS_STATUS_ALLOC_FAILED", "CUDNN_STATUS_ALLOC_FAILED",
+                                  "RESOURCE_EXHAUSTED: Out of memory", "out of memory on device", NULL};
+    char *path = path_join(dir, "stderr");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0) return 0;
+    char buf[8192];
+    off_t size = lseek(fd, 0, SEEK_END);
+    ssize_t r = pread(fd, buf, sizeof buf - 1, size > (off_t)sizeof buf - 1 ? size - (off_t)sizeof buf + 1 : 0);
+    close(fd);
+    if (r <= 0) return 0;
+    buf[r] = '\0';
+    for (int i = 0; marks[i]; i++) {
+        char *at = strstr(buf, marks[i]);
+        if (!at) continue;
+        char *start = at, *end = strchr(at, '\n');
+        while (start > buf && start[-1] != '\n') start--;
+        snprintf(line, n, "%.*s", (int)((end ? end : buf + r) - start), start);
+        return 1;
+    }
+    return 0;
+}
+
 static void classify(const hpo_spec *spec, const char *dir, int status, hpo_trial_result *res)
 {
     char tail[200];
@@ -336,6 +365,12 @@ static void classify(const hpo_spec *spec, const char *dir, int status, hpo_tria
     }
     res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     res->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    /* A config too large for the GPU: a failure of that config only. */
+    char line[200];
+    if (strcmp(res->status, HPO_STATUS_FAILED) == 0 && gpu_oom(dir, line, sizeof line)) {
+        snprintf(res->status, sizeof res->status, "%s", HPO_STATUS_OOM);
+        snprintf(res->reason, sizeof res->reason, "GPU out of memory: %.100s", line);
+    }
 }
 
 /* Start the command with stdout on a pipe; returns the child's pid. */
@@ -464,6 +499,28 @@ static int open_output(const char *dir, const char *name)
     return fd;
 }
 
+/* The GPUs the trial was given: CUDA_VISIBLE_DEVICES as Slurm or the local
+ * executor set it, and what the CUDA runtime says of them, into the `gpu`
+ * column (as much as fits) and whole into the trial's `gpu` file.  No
+ * CUDA_VISIBLE_DEVICES and no /dev/nvidia0: "none", without asking CUDA. */
+static void describe_gpus(const char *dir, char *out, size_t n)
+{
+    const char *visible = getenv("CUDA_VISIBLE_DEVICES");
+    if ((!visible || !*visible) && !path_exists("/dev/nvidia0")) {
+        snprintf(out, n, "none");
+        return;
+    }
+    char facts[512], *line;
+    gpu_describe(facts, sizeof facts);
+    line = xasprintf("%s; %s", visible && *visible ? visible : "all", facts);
+    char *path = path_join(dir, "gpu"), *text = xasprintf("%s\n", line);
+    write_file_atomic(path, text, strlen(text));
+    snprintf(out, n, "%.*s", (int)n - 1, line);
+    free(path);
+    free(text);
+    free(line);
+}
+
 /* A promoted trial resumes from its parent's checkpoint; one whose parent
  * left none restarts from scratch at its budget: say so in the journal. */
 static void note_resume(const hpo_experiment *e, const hpo_plan_trial *t, int jfd)
@@ -541,8 +598,7 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     gethostname(res.node, sizeof res.node - 1);
     const char *job = getenv("SLURM_JOB_ID");
     res.slurm_job_id = job && *job ? atol(job) : -1;
-    const char *gpus = getenv("CUDA_VISIBLE_DEVICES");
-    snprintf(res.gpu, sizeof res.gpu, "%s", gpus && *gpus ? gpus : "none");
+    describe_gpus(dir, res.gpu, sizeof res.gpu);
     snprintf(res.status, sizeof res.status, "%s", HPO_STATUS_RUNNING);
     res.start_time = now_wall();
     res.end_time = res.runtime_s = NAN;
