@@ -90,6 +90,9 @@ install: all
 	install -m 644 lib/hpo.h $(DESTDIR)$(PREFIX)/include/hpo.h
 	install -m 644 templates/round.sbatch.in templates/driver.sbatch.in $(DESTDIR)$(PREFIX)/share/hpo/
 	install -m 755 slurm/hpo-driver.sh $(DESTDIR)$(PREFIX)/share/hpo/hpo-driver.sh
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 644 docs/hpo.1 $(DESTDIR)$(PREFIX)/share/man/man1/hpo.1
+	install -m 644 docs/hpo.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hpo
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/#define HPO_VERSION "\(.*\)"/\1/p' lib/hpo.h)|' \
 	    -e 's|@LIBS@|$(LIBS)|' templates/hpo.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpo.pc
 

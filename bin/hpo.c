@@ -62,8 +62,15 @@ int main(int argc, char **argv)
         printf("hpo %s\n", HPO_VERSION);
         return EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        /* `hpo CMD --help`, the same for every command. */
+        if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            printf("usage: hpo %s\n(see man hpo, or README.md)\n", commands[i].help);
+            return EXIT_OK;
+        }
+        return commands[i].fn(argc - 1, argv + 1);
+    }
     fprintf(stderr, "hpo: unknown command '%s' (see hpo --help)\n", argv[1]);
     return EXIT_USAGE;
 }
