@@ -1144,7 +1144,7 @@ static int parse_budget(ctx *c, hpo_spec *s, yaml_node_t *m)
     return HPO_OK;
 }
 
-static const char *const parallel_keys[] = {"round_size", "max_concurrent", NULL};
+static const char *const parallel_keys[] = {"round_size", "max_concurrent", "trials_per_gpu", NULL};
 
 static int parse_parallel(ctx *c, hpo_spec *s, yaml_node_t *m)
 {
@@ -1153,6 +1153,9 @@ static int parse_parallel(ctx *c, hpo_spec *s, yaml_node_t *m)
     if ((rc = check_keys(c, m, "parallel", "key", parallel_keys))) return rc;
     yaml_node_t *v;
     if ((v = lookup(c, m, "round_size", NULL)) && (rc = get_int(c, v, "parallel.round_size", 1, &s->round_size)))
+        return rc;
+    if ((v = lookup(c, m, "trials_per_gpu", NULL)) &&
+        (rc = get_int(c, v, "parallel.trials_per_gpu", 1, &s->trials_per_gpu)))
         return rc;
     if ((v = lookup(c, m, "max_concurrent", NULL)) &&
         (rc = get_int(c, v, "parallel.max_concurrent", 1, &s->max_concurrent)))
@@ -1403,6 +1406,7 @@ static void set_defaults(hpo_spec *s)
     s->max_failed = 10;
     s->round_size = 8;
     s->max_concurrent = 4;
+    s->trials_per_gpu = 1;
     s->median_min_trials = 3;
 }
 

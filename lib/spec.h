@@ -50,6 +50,7 @@ typedef struct hpo_spec {
 
     int round_size;          /* parallel.round_size, default 8 */
     int max_concurrent;      /* parallel.max_concurrent, default 4 */
+    int trials_per_gpu;      /* parallel.trials_per_gpu: trials sharing one GPU, default 1 */
 
     struct {
         int enabled;

@@ -3,7 +3,9 @@
  * this machine, at most parallel.max_concurrent at once.
  *
  * GPUs: when CUDA_VISIBLE_DEVICES is set, concurrency slot k gets device
- * k mod (number of devices), so concurrent trials spread over the GPUs.
+ * (k / parallel.trials_per_gpu) mod (number of devices): concurrent trials
+ * spread over the GPUs, trials_per_gpu of them to a GPU (small models that
+ * leave a GPU mostly idle share one, each its own process and journal).
  */
 #include "executor.h"
 #include "util.h"
@@ -86,7 +88,8 @@ static pid_t start_trial(hpo_executor *x, int slot, int index)
     snprintf(idx, sizeof idx, "%d", index);
     pid_t pid = fork();
     if (pid != 0) return pid;
-    if (x->n_gpus > 0) setenv("CUDA_VISIBLE_DEVICES", x->gpus[slot % x->n_gpus], 1);
+    if (x->n_gpus > 0)
+        setenv("CUDA_VISIBLE_DEVICES", x->gpus[(slot / x->e->spec->trials_per_gpu) % x->n_gpus], 1);
     const char *bin = executor_hpo_binary();
     execl(bin, bin, "trial", x->e->dir, round, idx, (char *)NULL);
     fprintf(stderr, "hpo: cannot run %s: %s\n", bin, strerror(errno));

@@ -90,3 +90,35 @@ got=$(cat "$TMP"/frac/trials/*/fraction | awk '{print $2}' | sort | uniq -c | aw
 assert_eq "$got" "9@0.1 3@0.3 1@0.9 " "HPO_DATA_FRACTION per rung"
 awk '$1 != $2 || $2 != $3 { exit 1 }' "$TMP"/frac/trials/*/fraction || fail "HPO_BUDGET, HPO_DATA_FRACTION and {data_fraction} disagree"
 echo "ok: data_fraction fidelity"
+
+# parallel.trials_per_gpu: 2 trials share each GPU (4 at once on 2 GPUs).
+cat > "$TMP/share.sh" <<'SH'
+#!/bin/sh
+sleep 0.4
+echo "loss=1"
+SH
+chmod +x "$TMP/share.sh"
+cat > "$TMP/share.yaml" <<'YAML'
+name: share
+command: [./share.sh]
+space:
+  x: {type: float, low: 0, high: 1}
+objective: {metric: loss}
+budget: {max_trials: 8}
+parallel: {round_size: 8, max_concurrent: 4, trials_per_gpu: 2}
+YAML
+CUDA_VISIBLE_DEVICES=3,5 HPO_CUDART=/nonexistent "$HPO" run "$TMP/share.yaml" --exp "$TMP/share" --quiet > /dev/null
+$PY - "$TMP/share/results.h5" <<'PY'
+import sys, h5py
+t = h5py.File(sys.argv[1], "r")["trials"][:]
+for dev in ("3", "5"):
+    mine = [r for r in t if r["gpu"].decode().split(";")[0] == dev]
+    events = sorted([(r["start_time"], 1) for r in mine] + [(r["end_time"], -1) for r in mine], key=lambda e: (e[0], e[1]))
+    n = peak = 0
+    for _, d in events:
+        n += d
+        peak = max(peak, n)
+    assert peak == 2, (dev, peak)   # two trials at once on each GPU, never more
+assert {r["gpu"].decode().split(";")[0] for r in t} == {"3", "5"}
+print("ok: trials_per_gpu 2")
+PY
