@@ -56,6 +56,7 @@
 #include "journal.h"
 #include "util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,7 @@ static int ratio_option(const hpo_spec *spec, double *out)
 static int rounds_option(const hpo_spec *spec, const pbt_options *o, long *out)
 {
     long most = (long)ceil(spec->fidelity.max / o->interval - 1e-9);
-    int r = spec_option_long(spec, "rounds", most, 1, 0x7fffffffL, out);
+    int r = spec_option_long(spec, "rounds", most, 1, LONG_MAX, out);
     if (r != HPO_OK || *out <= most) return r;
     const hpo_option *opt = spec_option(spec, "rounds");
     return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm.rounds: expected an integer in [1, %ld] (generations "
@@ -234,13 +235,15 @@ static int by_objective(const void *a, const void *b)
     return x < y ? -1 : 1;
 }
 
-/* The last generation: member m's trial (-1 if it has none), and its
- * members that completed with a finite objective, best first. */
+/* The last generation: member m's trial (-1 if it has none), the trials
+ * that completed with a finite objective, best first, and member m's place
+ * in that ranking (-1: failed, pruned, no objective or no trial). */
 typedef struct generation {
     int g;
     long *trial;        /* [population] */
     long *ranked;       /* [n_ranked] trial ids */
     long n_ranked;
+    long *rank;         /* [population] */
 } generation;
 
 static void read_generation(const hpo_spec *spec, const pbt_options *o, const hpo_history *h, generation *gen)
@@ -248,8 +251,9 @@ static void read_generation(const hpo_spec *spec, const pbt_options *o, const hp
     gen->g = h->trials[h->n - 1].rung;
     gen->trial = xcalloc((size_t)o->population, sizeof(long));
     gen->ranked = xcalloc((size_t)o->population, sizeof(long));
+    gen->rank = xcalloc((size_t)o->population, sizeof(long));
     gen->n_ranked = 0;
-    for (long m = 0; m < o->population; m++) gen->trial[m] = -1;
+    for (long m = 0; m < o->population; m++) gen->trial[m] = gen->rank[m] = -1;
     int last_round = h->trials[h->n - 1].round;
     for (size_t t = h->n; t-- > 0 && h->trials[t].round == last_round;) {
         const hpo_trial_row *r = &h->trials[t];
@@ -263,14 +267,14 @@ static void read_generation(const hpo_spec *spec, const pbt_options *o, const hp
     rank_spec = spec;
     rank_rows = h->trials;
     qsort(gen->ranked, (size_t)gen->n_ranked, sizeof(long), by_objective);
+    for (long i = 0; i < gen->n_ranked; i++) gen->rank[h->trials[gen->ranked[i]].bracket] = i;
 }
 
-/* Trial t's place in the ranking, -1 if it is not ranked (failed, ...). */
-static long rank_of(const generation *gen, long t)
+static void generation_free(generation *gen)
 {
-    for (long i = 0; i < gen->n_ranked; i++)
-        if (gen->ranked[i] == t) return i;
-    return -1;
+    free(gen->trial);
+    free(gen->ranked);
+    free(gen->rank);
 }
 
 /* Generation g+1 from generation g: continue, or exploit and explore. */
@@ -287,7 +291,7 @@ static int next_generation(const hpo_spec *spec, const pbt_options *o, const gen
     double *src = xcalloc((size_t)spec->space.n + 1, sizeof(double));
     int n = 0;
     for (long m = 0; m < o->population && n < max; m++, n++) {
-        long t = gen->trial[m], rank = t >= 0 ? rank_of(gen, t) : -1;
+        long t = gen->trial[m], rank = gen->rank[m];
         if (rank >= 0 && rank < gen->n_ranked - worst) {             /* continue */
             copy_config(spec, h, t, out[n].values);
             set_position(&out[n], budget, t, m, gen->g + 1);
@@ -321,8 +325,7 @@ static int propose(const hpo_spec *spec, const hpo_history *h, int round, int ma
     read_generation(spec, &o, h, &gen);
     /* After the last generation: nothing more, and the sweep ends. */
     if (gen.g + 1 < o.generations) *n = next_generation(spec, &o, &gen, h, &rng, max, out);
-    free(gen.trial);
-    free(gen.ranked);
+    generation_free(&gen);
     return 0;
 }
 

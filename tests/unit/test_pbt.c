@@ -311,6 +311,7 @@ static void test_every_generation(void **state)
         {"{name: pbt, population_size: 7, perturbation_ratio: 0.1}", 7, 1},
     };
     static hpo_proposal out[MAXT];
+    int woke = 0, slept = 0;                  /* mom made active / inactive by opt's move */
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         sim *s = sim_new("{param: epochs, min: 1, max: 30}", cases[c].algo, (unsigned)c);
         size_t first = s->n;
@@ -323,6 +324,8 @@ static void test_every_generation(void **state)
             for (int i = 0; i < n; i++) {
                 int exploited = s->rows[out[i].parent_id].bracket != i;
                 moved_choice += exploited && out[i].values[3] != s->cfg[3][out[i].parent_id];
+                woke += isnan(s->cfg[4][out[i].parent_id]) && !isnan(out[i].values[4]);
+                slept += !isnan(s->cfg[4][out[i].parent_id]) && isnan(out[i].values[4]);
             }
             first = s->n;
             assert_int_equal(sim_round(s, out), n);   /* the same plan, run */
@@ -330,6 +333,7 @@ static void test_every_generation(void **state)
         assert_true(moved_choice > 0);
         sim_free(s);
     }
+    assert_true(woke > 0 && slept > 0);
 }
 
 static int fails_when_big(const double *v) { return v[0] > 0.3; }
