@@ -98,7 +98,8 @@ install: all
 
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-dev libyaml-dev libhdf5-dev hdf5-tools libcmocka-dev \
                 libssl-dev zlib1g-dev python3 python3-h5py python3-numpy \
-                slurm-wlm slurmctld slurmd munge libslurm-dev
+                slurm-wlm slurmctld slurmd munge libslurm-dev \
+                python3-pandas python3-matplotlib chromium
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)

@@ -23,6 +23,7 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 int cmd_run(int argc, char **argv);
 int cmd_trial(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_report_dispatch(int argc, char **argv);   /* the HTML report, or cmd_report */
 int cmd_check(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_status(int argc, char **argv);

@@ -9,6 +9,7 @@
 #include "ingest.h"
 #include "journal.h"
 #include "plan.h"
+#include "playbook.h"
 #include "slurm_api.h"
 #include "util.h"
 
@@ -117,6 +118,7 @@ int cmd_status(int argc, char **argv)
     for (size_t i = 0; i < s.n_trials; i++)
         if (status_is_failure(t[i].status) && shown++ < 10)
             printf("failed:     trial %zu (%s): %s\n", i, t[i].status, t[i].reason);
+    playbook_print(stdout, "playbook:   ", spec, st);
     char *stop = NULL;
     int stopped = store_get_attr(st, "stop_reason", &stop) == 0;
     print_slurm_round(e, st, stopped);

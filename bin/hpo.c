@@ -22,7 +22,7 @@ static const struct {
     {"export", cmd_export, "export EXP --csv [--curves]       trials (or curves) as CSV on stdout"},
     {"check", cmd_check, "check SPEC                        validate a spec and say what is wrong"},
     {"rebuild", cmd_rebuild, "rebuild EXP                       regenerate results.h5 from plans and journals"},
-    {"report", cmd_report, "report [--step N] NAME=VALUE...   record metrics from inside a trial"},
+    {"report", cmd_report_dispatch, "report EXP [-o FILE]              the HTML report of a sweep (default EXP/report.html)\n  hpo report [--step N] NAME=VALUE...   record metrics from inside a trial"},
     {"trial", cmd_trial, "trial EXP ROUND INDEX             run one planned trial (used by executors)"},
 };
 
