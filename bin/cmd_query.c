@@ -96,9 +96,78 @@ static void print_slurm_round(hpo_experiment *e, const hpo_store *st, int stoppe
                                          : "the next driver step ingests this round and plans the next");
 }
 
+/* ---- --json ---------------------------------------------------------------- */
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+static void json_number(double v)
+{
+    char buf[64];
+    if (!isfinite(v)) { fputs("null", stdout); return; }   /* JSON has no NaN or inf */
+    format_double(buf, sizeof buf, v);
+    fputs(buf, stdout);
+}
+
+/* A parameter's value in JSON: a number, a choice's text, or null. */
+static void json_param(const hpo_param *p, double v)
+{
+    char buf[256];
+    if (isnan(v)) fputs("null", stdout);
+    else if (p->type == HPO_PARAM_CHOICE) { space_format_value(p, v, buf, sizeof buf); json_string(buf); }
+    else json_number(v);
+}
+
+static void status_json(const hpo_experiment *e, hpo_store *st, const hpo_summary *s)
+{
+    const hpo_spec *spec = e->spec;
+    printf("{\"experiment\": ");
+    json_string(e->dir);
+    printf(", \"name\": ");
+    json_string(spec->name);
+    printf(", \"algorithm\": ");
+    json_string(spec->algorithm);
+    printf(", \"seed\": %llu, \"rounds\": %zu, \"max_trials\": %ld,\n", (unsigned long long)spec->seed,
+           store_n_rounds(st), spec->max_trials);
+    printf(" \"trials\": {\"planned\": %zu, \"completed\": %zu, \"failed\": %zu, \"pruned\": %zu, "
+           "\"running\": %zu, \"waiting\": %zu},\n", s->n_trials, s->n_completed, s->n_failed, s->n_pruned,
+           s->n_running, s->n_waiting);
+    printf(" \"best\": ");
+    if (s->best < 0) fputs("null", stdout);
+    else { printf("{\"trial\": %ld, \"objective\": ", s->best); json_number(s->best_objective); putchar('}'); }
+    printf(",\n \"failures\": [");
+    const hpo_trial_row *t = store_trials(st);
+    int first = 1;
+    for (size_t i = 0; i < s->n_trials; i++) {
+        if (!status_is_failure(t[i].status)) continue;
+        printf("%s{\"trial\": %zu, \"status\": ", first ? "" : ", ", i);
+        json_string(t[i].status);
+        printf(", \"reason\": ");
+        json_string(t[i].reason);
+        putchar('}');
+        first = 0;
+    }
+    printf("],\n \"stopped\": ");
+    char *stop = NULL;
+    if (store_get_attr(st, "stop_reason", &stop) == 0) json_string(stop);
+    else fputs("null", stdout);
+    free(stop);
+    printf("}\n");
+}
+
 int cmd_status(int argc, char **argv)
 {
-    if (argc != 2) return cli_usage("status", "expected EXP");
+    int json = argc == 3 && strcmp(argv[2], "--json") == 0;
+    if (argc != 2 && !json) return cli_usage("status", "expected EXP [--json]");
     hpo_experiment *e = NULL;
     hpo_store *st = NULL;
     int r = open_results(argv[1], &e, &st);
@@ -106,6 +175,12 @@ int cmd_status(int argc, char **argv)
     const hpo_spec *spec = e->spec;
     hpo_summary s;
     driver_summary(spec, st, &s);
+    if (json) {
+        status_json(e, st, &s);
+        store_close(st);
+        experiment_free(e);
+        return EXIT_OK;
+    }
     printf("experiment: %s ('%s', %s search, seed %llu)\n", e->dir, spec->name, spec->algorithm,
            (unsigned long long)spec->seed);
     printf("rounds:     %zu\n", store_n_rounds(st));
@@ -129,12 +204,35 @@ int cmd_status(int argc, char **argv)
     return EXIT_OK;
 }
 
+static void best_json(const hpo_spec *spec, hpo_store *st, const long *order, size_t k)
+{
+    putchar('[');
+    for (size_t i = 0; i < k; i++) {
+        const hpo_trial_row *t = &store_trials(st)[order[i]];
+        printf("%s\n {\"rank\": %zu, \"trial\": %ld, \"objective\": ", i ? "," : "", i + 1, order[i]);
+        json_number(t->objective);
+        printf(", \"budget\": ");
+        json_number(t->budget);
+        printf(", \"params\": {");
+        for (int p = 0; p < spec->space.n; p++) {
+            printf("%s", p ? ", " : "");
+            json_string(spec->space.params[p].name);
+            printf(": ");
+            json_param(&spec->space.params[p], store_config(st, p)[order[i]]);
+        }
+        printf("}}");
+    }
+    printf("\n]\n");
+}
+
 int cmd_best(int argc, char **argv)
 {
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
     long n = 5;
-    int c;
-    while ((c = getopt(argc, argv, "n:")) != -1) {
+    int c, json = 0;
+    while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
         char *end;
+        if (c == 'j') { json = 1; continue; }
         if (c != 'n') return cli_usage("best", "unknown option");
         n = strtol(optarg, &end, 10);
         if (*end || n < 1) return cli_usage("best", "-n wants an integer >= 1, got '%s'", optarg);
@@ -148,6 +246,13 @@ int cmd_best(int argc, char **argv)
     long *order = NULL;
     size_t k = driver_ranking(spec, st, &order);
     if ((long)k > n) k = (size_t)n;
+    if (json) {
+        best_json(spec, st, order, k);
+        free(order);
+        store_close(st);
+        experiment_free(e);
+        return EXIT_OK;
+    }
     /* Format every cell first, so each column is as wide as its widest. */
     int cols = 3 + spec->space.n;
     char **cell = xcalloc((k + 1) * (size_t)cols, sizeof(char *));
