@@ -37,7 +37,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-EXAMPLES := examples/quadratic/quadratic
+EXAMPLES := examples/quadratic/quadratic examples/mlp-cuda/mlp
 
 .PHONY: all test install deps bench clean FORCE print-build fuzz
 all: bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
@@ -71,6 +71,30 @@ lib/libhpo.so: $(BUILD)/libhpo.so FORCE
 	@cmp -s $< $@ || cp $< $@
 examples/quadratic/quadratic: $(BUILD)/examples/quadratic/quadratic FORCE
 	@cmp -s $< $@ || cp $< $@
+
+# examples/mlp-cuda: the CPU build (plain C) is part of `all`; `make mlp-cuda`
+# builds the CUDA one, examples/mlp-cuda/mlp-cuda, when nvcc is found (or
+# NVCC=/path/to/nvcc), and otherwise says it skipped it.
+MLP       := examples/mlp-cuda
+NVCC      ?= $(firstword $(shell command -v nvcc 2>/dev/null) $(wildcard /usr/local/cuda/bin/nvcc))
+NVCCFLAGS ?= -O2 -Xcompiler -Wall,-Wextra -gencode arch=compute_75,code=compute_75 \
+             -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90
+$(BUILD)/$(MLP)/mlp: $(MLP)/mlp.c $(MLP)/kernels_cpu.c $(MLP)/kernels.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MLP)/mlp.c $(MLP)/kernels_cpu.c -lz -lm
+$(MLP)/mlp: $(BUILD)/$(MLP)/mlp FORCE
+	@cmp -s $< $@ || cp $< $@
+.PHONY: mlp-cuda
+ifneq ($(NVCC),)
+mlp-cuda: $(MLP)/mlp-cuda
+$(MLP)/mlp-cuda: $(MLP)/mlp.c $(MLP)/kernels_cuda.cu $(MLP)/kernels.h
+	@mkdir -p build/cuda
+	$(CC) -O2 -g -std=c11 -Wall -Wextra -D_GNU_SOURCE -c -o build/cuda/mlp.o $(MLP)/mlp.c
+	$(NVCC) $(NVCCFLAGS) -fmad=false -o $@ build/cuda/mlp.o $(MLP)/kernels_cuda.cu -lz -lm
+else
+mlp-cuda:
+	@echo "mlp-cuda: CUDA build skipped: no nvcc on PATH or in /usr/local/cuda/bin (NVCC=/path/to/nvcc)"
+endif
 FORCE:
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhpo.a
