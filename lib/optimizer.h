@@ -62,5 +62,10 @@ extern const hpo_optimizer optimizer_sobol;
 extern const hpo_optimizer optimizer_sh;
 extern const hpo_optimizer optimizer_hyperband;
 extern const hpo_optimizer optimizer_pbt;
+extern const hpo_optimizer optimizer_cmaes;
+extern const hpo_optimizer optimizer_hazero;
+extern const hpo_optimizer optimizer_pshe2;
+extern const hpo_optimizer optimizer_tpe;
+extern const hpo_optimizer optimizer_bohb;
 
 #endif

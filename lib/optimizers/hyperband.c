@@ -20,8 +20,12 @@
  * and rung are in the plan and in /trials), never kept.  A promoted trial
  * has parent_id set, so it resumes from its parent's checkpoint.  A failed
  * (or pruned) trial is never promoted.
+ *
+ * BOHB (bohb.c) is this scheduler with another source for the fresh configs
+ * of rung 0: hyperband_propose() takes a hook that overwrites Hyperband's
+ * random draws (internal.h); everything else is the same code.
  */
-#include "optimizer.h"
+#include "internal.h"
 #include "journal.h"
 #include "util.h"
 
@@ -77,18 +81,27 @@ static void propose_one(hpo_proposal *p, double budget, long parent, int s, int 
     p->rung = k;
 }
 
-/* Rung 0 of every bracket: fresh random configs. */
-static int start_iteration(const hpo_spec *spec, const geometry *g, int round, int max, hpo_proposal *out)
+/* Rung 0 of every bracket into out[0..*np): fresh random configs, or the
+ * hook's.  Returns the hook's error, if any. */
+static int start_iteration(const hpo_spec *spec, const geometry *g, const hpo_history *h, int round, int max,
+                           hpo_proposal *out, hb_fresh_fn fresh, int *np)
 {
     hpo_rng rng;
     rng_seed(&rng, spec->seed, (uint64_t)round, 2);
-    int n = 0;
+    int n = 0, r = 0;
     for (int s = first_bracket(g); s >= last_bracket(g) && n < max; s--)
         for (long i = 0; i < rung_size(g, s, 0) && n < max; i++, n++) {
             space_sample(&spec->space, &rng, out[n].values);
             propose_one(&out[n], rung_budget(g, s, 0), -1, s, 0);
         }
-    return n;
+    if (fresh && n > 0) {
+        double **values = xmalloc(sizeof(double *) * (size_t)n);
+        for (int i = 0; i < n; i++) values[i] = out[i].values;
+        r = fresh(spec, h, round, n, values);
+        free(values);
+    }
+    *np = r == 0 ? n : 0;
+    return r;
 }
 
 static const hpo_spec *rank_spec;
@@ -128,7 +141,7 @@ static int promote(const hpo_spec *spec, const geometry *g, const hpo_history *h
 }
 
 static int propose(const hpo_spec *spec, const hpo_history *h, int round, int max, hpo_proposal *out,
-                   int *n, int sh)
+                   int *n, int sh, hb_fresh_fn fresh)
 {
     geometry g;
     int r = geometry_of(spec, sh, &g);
@@ -142,13 +155,12 @@ static int propose(const hpo_spec *spec, const hpo_history *h, int round, int ma
         *n = promote(spec, &g, h, first, h->trials[h->n - 1].rung, max, out);
     }
     /* Nothing to promote: the iteration is over (or none began). */
-    if (*n == 0) *n = start_iteration(spec, &g, round, max, out);
+    if (*n == 0) return start_iteration(spec, &g, h, round, max, out, fresh, n);
     return 0;
 }
 
-static int check(const hpo_spec *spec, int sh)
+static int check(const hpo_spec *spec, int sh, const char *name)
 {
-    const char *name = sh ? "sh" : "hyperband";
     if (!spec->fidelity.enabled)
         return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm.name: %s needs a fidelity: section "
                          "(e.g. fidelity: {param: epochs, min: 1, max: 81, eta: 3})",
@@ -157,17 +169,28 @@ static int check(const hpo_spec *spec, int sh)
     return geometry_of(spec, sh, &g);
 }
 
-static int sh_check(const hpo_spec *spec) { return check(spec, 1); }
-static int hb_check(const hpo_spec *spec) { return check(spec, 0); }
+int hyperband_propose(const hpo_spec *spec, const hpo_history *h, int round, int max, hpo_proposal *out,
+                      int *n, hb_fresh_fn fresh)
+{
+    return propose(spec, h, round, max, out, n, 0, fresh);
+}
+
+int hyperband_check(const hpo_spec *spec, const char *name)
+{
+    return check(spec, 0, name);
+}
+
+static int sh_check(const hpo_spec *spec) { return check(spec, 1, "sh"); }
+static int hb_check(const hpo_spec *spec) { return check(spec, 0, "hyperband"); }
 
 static int sh_propose(const hpo_spec *spec, const hpo_history *h, int round, int max, hpo_proposal *out, int *n)
 {
-    return propose(spec, h, round, max, out, n, 1);
+    return propose(spec, h, round, max, out, n, 1, NULL);
 }
 
 static int hb_propose(const hpo_spec *spec, const hpo_history *h, int round, int max, hpo_proposal *out, int *n)
 {
-    return propose(spec, h, round, max, out, n, 0);
+    return propose(spec, h, round, max, out, n, 0, NULL);
 }
 
 const hpo_optimizer optimizer_sh = {

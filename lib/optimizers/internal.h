@@ -1,0 +1,62 @@
+/*
+ * internal.h -- what the files of lib/optimizers/ share among themselves,
+ * outside the optimizer interface (optimizer.h):
+ *
+ *  - tpe.c's model-based sampler, which both `tpe` and `bohb` draw from:
+ *    Parzen estimators of the good and the bad trials at one budget, and
+ *    the candidate with the largest l(x)/g(x);
+ *  - hyperband.c's scheduler with a hook that decides where the fresh
+ *    configs of a new iteration come from (BOHB: from the sampler above).
+ *
+ * Everything here keeps the optimizer invariant: a pure function of (spec,
+ * seed, round, history), randomness only from the hpo_rng passed in.
+ */
+#ifndef HPO_OPTIMIZERS_INTERNAL_H
+#define HPO_OPTIMIZERS_INTERNAL_H
+
+#include "optimizer.h"
+
+/* The knobs of the sampler (tpe.c fills them from `tpe`'s options, bohb.c
+ * from BOHB's). */
+typedef struct tpe_settings {
+    double gamma;            /* fraction of the observations that are "good"; 0:
+                                Optuna's rule, min(ceil(0.1 n), 25) of them */
+    long min_obs;            /* completed trials a budget needs before a model is
+                                fitted on it */
+    long n_candidates;       /* candidates drawn from l(x) for each pick */
+    int multivariate;        /* one joint estimator over the unconditional parameters */
+    double prior_weight;     /* weight of the prior (uniform-ish) component */
+    double bandwidth_factor; /* candidates are drawn with bandwidths times this */
+    long bohb_min;           /* > 0: BOHB's group sizes, at least this many good
+                                and bad: max(bohb_min, gamma N) */
+    int liar;                /* constant liar: every pick joins the model as a
+                                worst-so-far observation before the next one */
+} tpe_settings;
+
+/* Pick n configurations (space.h encoding) into values[0..n) from a model
+ * fitted on the trials at the highest budget (NaN counts as one budget) that
+ * has at least s->min_obs completed trials with a finite objective.  Returns
+ * n, or 0 with values untouched when no budget has that many. */
+int tpe_pick(const hpo_spec *spec, const hpo_history *h, const tpe_settings *s,
+             hpo_rng *rng, int n, double **values);
+
+/* Option helpers with FILE:LINE:COL messages naming the key, beyond
+ * spec.h's: every key one of keys[] (NULL-terminated), a number strictly
+ * inside (0, 1), true|false, and "algorithm.KEY: WHAT, got VALUE". */
+int tpe_check_keys(const hpo_spec *spec, const char *name, const char *const *keys);
+int tpe_open_fraction(const hpo_spec *spec, const char *key, double def, double *out);
+int tpe_option_bool(const hpo_spec *spec, const char *key, int def, int *out);
+int tpe_option_error(const hpo_spec *spec, const hpo_option *o, const char *what);
+
+/* Fill values[0..n) with the configs that start a Hyperband iteration in
+ * round `round` (values already hold Hyperband's own random draws). */
+typedef int (*hb_fresh_fn)(const hpo_spec *spec, const hpo_history *h, int round,
+                           int n, double **values);
+
+/* Hyperband's propose() with `fresh` (NULL: Hyperband's random draws) for
+ * the rung-0 configs; its check() for an algorithm called `name`. */
+int hyperband_propose(const hpo_spec *spec, const hpo_history *h, int round, int max,
+                      hpo_proposal *out, int *n, hb_fresh_fn fresh);
+int hyperband_check(const hpo_spec *spec, const char *name);
+
+#endif
