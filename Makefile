@@ -42,7 +42,7 @@ EXAMPLES := examples/quadratic/quadratic examples/mlp-cuda/mlp
 .PHONY: all test install deps bench clean FORCE print-build fuzz
 all: bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h)
+$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/optimizers/*.h lib/executors/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

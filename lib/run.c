@@ -116,6 +116,18 @@ static int check_progress(hpo_experiment *e, int round, const int *todo, int n_t
     driver_unfinished(st, round, &left, &n_left);
     store_close(st);
     int stuck = n_left == n_todo && memcmp(left, todo, sizeof(int) * (size_t)n_todo) == 0;
+    /* A trial that wrote an end record (a cancelled or retried attempt)
+     * made progress; stuck means no runner recorded anything at all. */
+    hpo_plan *plan = NULL;
+    if (stuck && plan_read(e, round, &plan) == 0) {
+        for (int i = 0; i < n_left && stuck; i++) {
+            char *dir = experiment_trial_dir(e, plan->trials[left[i]].trial_id), *res = path_join(dir, "result");
+            if (path_exists(res)) stuck = 0;
+            free(res);
+            free(dir);
+        }
+        plan_free(plan);
+    }
     int first = n_left > 0 ? left[0] : -1;
     free(left);
     if (!stuck) return 0;

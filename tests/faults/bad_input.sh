@@ -63,7 +63,7 @@ bad 2 trial "$TMP/good" x y
 bad 1 trial "$TMP/good" 0 99
 bad 2 best "$TMP/good" -n 0
 bad 2 report --step -3 loss=1
-bad 2 report loss
+bad 1 report loss                       # not NAME=VALUE: taken as an experiment for the HTML report
 bad 1 report loss=1                     # outside a trial: no HPO_JOURNAL
 bad 2 frobnicate
 bad 2 run
