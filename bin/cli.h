@@ -20,6 +20,12 @@ int cli_fail(int code);
 /* Print a usage error and return EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* results.h5 of EXP opened read-only; one found damaged or deleted is
+ * rebuilt first when no driver holds the experiment (cmd_query.c). */
+struct hpo_experiment;
+struct hpo_store;
+int cli_open_results(const char *dir, struct hpo_experiment **e, struct hpo_store **st);
+
 int cmd_run(int argc, char **argv);
 int cmd_trial(int argc, char **argv);
 int cmd_report(int argc, char **argv);

@@ -33,7 +33,7 @@ static int rebuild_if_damaged(hpo_experiment *e, const char *dir)
     return r;
 }
 
-static int open_results(const char *dir, hpo_experiment **e, hpo_store **st)
+int cli_open_results(const char *dir, hpo_experiment **e, hpo_store **st)
 {
     int r = experiment_open(e, dir);
     if (r != 0) return r;
@@ -170,7 +170,7 @@ int cmd_status(int argc, char **argv)
     if (argc != 2 && !json) return cli_usage("status", "expected EXP [--json]");
     hpo_experiment *e = NULL;
     hpo_store *st = NULL;
-    int r = open_results(argv[1], &e, &st);
+    int r = cli_open_results(argv[1], &e, &st);
     if (r != 0) return cli_fail(r);
     const hpo_spec *spec = e->spec;
     hpo_summary s;
@@ -240,7 +240,7 @@ int cmd_best(int argc, char **argv)
     if (optind != argc - 1) return cli_usage("best", "expected EXP");
     hpo_experiment *e = NULL;
     hpo_store *st = NULL;
-    int r = open_results(argv[optind], &e, &st);
+    int r = cli_open_results(argv[optind], &e, &st);
     if (r != 0) return cli_fail(r);
     const hpo_spec *spec = e->spec;
     long *order = NULL;
@@ -370,7 +370,7 @@ int cmd_export(int argc, char **argv)
     if (optind != argc - 1) return cli_usage("export", "expected EXP");
     hpo_experiment *e = NULL;
     hpo_store *st = NULL;
-    int r = open_results(argv[optind], &e, &st);
+    int r = cli_open_results(argv[optind], &e, &st);
     if (r != 0) return cli_fail(r);
     if (curves) r = export_curves(st);
     else export_trials(e->spec, st);

@@ -40,33 +40,6 @@ static int wants_html(int argc, char **argv)
     return 0;
 }
 
-/* results.h5 opened read-only; one found damaged or deleted is rebuilt
- * when no driver holds the experiment, as `hpo status` does (cmd_query.c). */
-static int open_results(const char *dir, hpo_experiment **e, hpo_store **st)
-{
-    int r = experiment_open(e, dir);
-    if (r != 0) return r;
-    char *path = experiment_results_path(*e);
-    r = store_open(st, path, (*e)->spec, 0);
-    if (r == HPO_ENOTFOUND && plan_count(*e) > 0) {
-        fprintf(stderr, "hpo: %s: missing; rebuilding it from plans and journals\n", path);
-        r = HPO_ECORRUPT;
-    }
-    if (r == HPO_ECORRUPT) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", hpo_error_last());
-        int l = experiment_lock(*e);
-        if (l == HPO_ELOCKED) r = hpo_error(HPO_ECORRUPT, "%s; the process driving %s will rebuild it", msg, dir);
-        else if (l == 0 && (r = ingest(*e, NULL)) == 0) r = store_open(st, path, (*e)->spec, 0);
-        else r = l != 0 ? l : r;
-        experiment_unlock(*e);
-    }
-    if (r == HPO_ENOTFOUND) r = hpo_error(HPO_ENOTFOUND, "%s: no results yet (the sweep has not ingested any round)", dir);
-    free(path);
-    if (r != 0) { experiment_free(*e); *e = NULL; }
-    return r;
-}
-
 /* Render into memory, then replace `out` atomically. */
 static int write_report(const hpo_report_data *d, const char *out)
 {
@@ -93,7 +66,7 @@ static int report_html(int argc, char **argv)
     if (optind != argc - 1) return cli_usage("report", "expected EXP [-o FILE]");
     hpo_experiment *e = NULL;
     hpo_store *st = NULL;
-    int r = open_results(argv[optind], &e, &st);
+    int r = cli_open_results(argv[optind], &e, &st);
     if (r != 0) return cli_fail(r);
     hpo_report_data d;
     r = report_data_load(&d, e->spec, e->dir, st);
