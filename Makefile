@@ -31,7 +31,7 @@ else
   BUILD   := build/release$(VARIANT)
 endif
 
-LIB_SRC  := $(wildcard lib/*.c lib/optimizers/*.c lib/executors/*.c lib/slurm/*.c)
+LIB_SRC  := $(wildcard lib/*/*.c)
 BIN_SRC  := $(wildcard bin/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -42,9 +42,11 @@ EXAMPLES := examples/quadratic/quadratic examples/mlp-cuda/mlp
 .PHONY: all test install deps bench clean FORCE print-build fuzz
 all: bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h lib/optimizers/*.h lib/executors/*.h)
+# Each object depends on the headers it includes (-MMD -MP writes .d files).
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+-include $(LIB_OBJ:.o=.d) $(BIN_OBJ:.o=.d)
 
 $(BUILD)/libhpo.a: $(LIB_OBJ)
 	@rm -f $@
@@ -139,11 +141,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := spec journal metrics
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -std=c11 -D_GNU_SOURCE -Ilib
-FUZZ_SRC_spec    := lib/spec.c lib/space.c lib/rng.c lib/util.c
-FUZZ_SRC_journal := lib/journal.c lib/util.c
-FUZZ_SRC_metrics := lib/metrics.c lib/util.c
+FUZZ_SRC_spec    := lib/spec/spec.c lib/spec/space.c lib/core/rng.c lib/core/util.c
+FUZZ_SRC_journal := lib/store/journal.c lib/core/util.c
+FUZZ_SRC_metrics := lib/trial/metrics.c lib/core/util.c
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard lib/*.c lib/*.h)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard lib/*/*.c lib/*/*.h)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lyaml -lcrypto -lz -lm
 

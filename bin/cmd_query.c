@@ -4,14 +4,14 @@
  * while a sweep runs.
  */
 #include "cli.h"
-#include "driver.h"
-#include "experiment.h"
-#include "ingest.h"
-#include "journal.h"
-#include "plan.h"
-#include "playbook.h"
-#include "slurm_api.h"
-#include "util.h"
+#include "sweep/decide.h"
+#include "store/experiment.h"
+#include "store/ingest.h"
+#include "store/journal.h"
+#include "store/plan.h"
+#include "report/playbook.h"
+#include "slurm/api.h"
+#include "core/util.h"
 
 #include <getopt.h>
 #include <math.h>

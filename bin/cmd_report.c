@@ -1,6 +1,6 @@
 /*
  * cmd_report.c -- `hpo report EXP [-o FILE]`: the HTML report of a sweep
- * (lib/report_html.h), written atomically to FILE (default
+ * (lib/report/html.h), written atomically to FILE (default
  * EXP/report.html), so a browser reloading it never sees half a page.
  *
  * `hpo report` also names the metric reporter a trial calls (`hpo report
@@ -14,11 +14,11 @@
  * holds the file, and the file is closed as soon as it is copied out.
  */
 #include "cli.h"
-#include "experiment.h"
-#include "ingest.h"
-#include "plan.h"
-#include "report_html.h"
-#include "util.h"
+#include "store/experiment.h"
+#include "store/ingest.h"
+#include "store/plan.h"
+#include "report/html.h"
+#include "core/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

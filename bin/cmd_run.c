@@ -3,14 +3,14 @@
  * rebuild, and check (which only reads a spec).
  */
 #include "cli.h"
-#include "driver.h"
-#include "experiment.h"
-#include "ingest.h"
-#include "metrics.h"
-#include "optimizer.h"
-#include "run.h"
-#include "trial.h"
-#include "util.h"
+#include "sweep/decide.h"
+#include "store/experiment.h"
+#include "store/ingest.h"
+#include "trial/metrics.h"
+#include "optimizers/optimizer.h"
+#include "sweep/run.h"
+#include "trial/runner.h"
+#include "core/util.h"
 
 #include <getopt.h>
 #include <math.h>

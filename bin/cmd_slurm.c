@@ -3,14 +3,14 @@
  * chained or from cron), plan (what the next round would be), cancel.
  */
 #include "cli.h"
-#include "drive.h"
-#include "driver.h"
-#include "executors/slurm.h"
-#include "experiment.h"
-#include "ingest.h"
-#include "journal.h"
-#include "plan.h"
-#include "util.h"
+#include "slurm/drive.h"
+#include "sweep/decide.h"
+#include "slurm/rounds.h"
+#include "store/experiment.h"
+#include "store/ingest.h"
+#include "store/journal.h"
+#include "store/plan.h"
+#include "core/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

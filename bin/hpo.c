@@ -2,7 +2,7 @@
  * hpo.c -- the `hpo` command: dispatch to thin subcommands over libhpo.
  */
 #include "cli.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -37,10 +37,15 @@ else
     exit 1
 fi
 
-# The driver's log goes into the experiment: EXP/driver-<job id>.log.
+# The driver's log goes into the experiment: EXP/driver-<job id>.log.  The
+# --output file above only catches what goes wrong before this point; once
+# the log is redirected it is removed if empty, so nothing is left in the
+# directory sbatch was run from.
 mkdir -p "$exp"
 if [ -n "${SLURM_JOB_ID:-}" ]; then
     exec >> "$exp/driver-$SLURM_JOB_ID.log" 2>&1
+    early="${SLURM_SUBMIT_DIR:-.}/hpo-driver-$SLURM_JOB_ID.log"
+    [ -f "$early" ] && [ ! -s "$early" ] && rm -f "$early"
 fi
 echo "hpo-driver: $(date -Is) job ${SLURM_JOB_ID:-none} on $(hostname): $hpo drive $exp"
 if [ -n "$spec" ]; then

@@ -1,5 +1,5 @@
 /*
- * bench_ingest.c -- how fast lib/store.c takes in finished trials, and how
+ * bench_ingest.c -- how fast lib/store/results.c takes in finished trials, and how
  * big results.h5 gets: N trials x P curve points each, written the way the
  * driver's ingest does (trials and their curves in batches, one
  * store_put_trials + one store_append_curves per batch).
@@ -11,8 +11,8 @@
  * and rewrites the last partial chunks).  Prints one line:
  *   hpo trials=N points=T seconds=S rate=R bytes=F
  */
-#include "store.h"
-#include "util.h"
+#include "store/results.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh -- ingest benchmark: hpo's results.h5 (lib/store.c) against Optuna's
+# run.sh -- ingest benchmark: hpo's results.h5 (lib/store/results.c) against Optuna's
 # RDBStorage on SQLite, recording 10,000 trials x 100 curve points.
 #
 #   bench/ingest/run.sh            (from anywhere; `make bench` runs it)
@@ -26,7 +26,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 # Built here rather than by the Makefile, so the bench needs only the store.
 $CC -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -I"$root/lib" $(pkg-config --cflags hdf5) \
-    "$here/bench_ingest.c" "$root/lib/store.c" "$root/lib/util.c" -o "$work/bench_ingest" \
+    "$here/bench_ingest.c" "$root/lib/store/results.c" "$root/lib/core/util.c" -o "$work/bench_ingest" \
     $(pkg-config --libs hdf5) -lhdf5_hl -lcrypto -lz -lm
 
 echo "ingest: $TRIALS trials x $POINTS points (Optuna: $OPTUNA_TRIALS trials, extrapolated)" >&2

@@ -30,10 +30,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "journal.h"
-#include "optimizer.h"
-#include "spec.h"
-#include "util.h"
+#include "store/journal.h"
+#include "optimizers/optimizer.h"
+#include "spec/spec.h"
+#include "core/util.h"
 
 /* ---- synthetic functions (values decoded: the space's own units) -------- */
 

@@ -6,8 +6,8 @@
  *   bench_submit [--tasks N] [--reps R] SCRIPT
  * Prints one line per backend: "NAME tasks=N reps=R median_ms=M min_ms=m".
  */
-#include "slurm_api.h"
-#include "util.h"
+#include "slurm/api.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
  * spread over the GPUs, trials_per_gpu of them to a GPU (small models that
  * leave a GPU mostly idle share one, each its own process and journal).
  */
-#include "executor.h"
-#include "util.h"
+#include "executors/executor.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <signal.h>

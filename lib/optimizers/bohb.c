@@ -24,8 +24,8 @@
  * 1..10000, random_fraction [0,1], bandwidth_factor [0.1, 10],
  * multivariate true|false (true).
  */
-#include "internal.h"
-#include "util.h"
+#include "optimizers/internal.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -35,9 +35,9 @@
  *  - Like pycma (and so PaddleHub), it needs at least 2 numeric (float or
  *    int) parameters.
  */
-#include "optimizer.h"
-#include "journal.h"
-#include "util.h"
+#include "optimizers/optimizer.h"
+#include "store/journal.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdio.h>

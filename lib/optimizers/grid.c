@@ -3,8 +3,8 @@
  * values of each numeric parameter (space.c builds the grid), walked in
  * order, a round at a time, until it is exhausted.
  */
-#include "optimizer.h"
-#include "util.h"
+#include "optimizers/optimizer.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 

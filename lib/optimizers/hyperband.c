@@ -25,9 +25,9 @@
  * of rung 0: hyperband_propose() takes a hook that overwrites Hyperband's
  * random draws (internal.h); everything else is the same code.
  */
-#include "internal.h"
-#include "journal.h"
-#include "util.h"
+#include "optimizers/internal.h"
+#include "store/journal.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -14,7 +14,7 @@
 #ifndef HPO_OPTIMIZERS_INTERNAL_H
 #define HPO_OPTIMIZERS_INTERNAL_H
 
-#include "optimizer.h"
+#include "optimizers/optimizer.h"
 
 /* The knobs of the sampler (tpe.c fills them from `tpe`'s options, bohb.c
  * from BOHB's). */

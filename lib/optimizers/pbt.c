@@ -43,7 +43,7 @@
  * start).  So a member's schedule of hyperparameters is its rows ordered
  * by rung, and a trial's ancestry follows parent_id across members.
  *
- * keep_checkpoints: best (driver.c) deletes the checkpoints of the last
+ * keep_checkpoints: best (sweep/decide.c) deletes the checkpoints of the last
  * generation's trials that are not parents of the next one: a continuing
  * member's and a copied member's checkpoint are parents, so they stay; an
  * exploited member's own goes.
@@ -52,9 +52,9 @@
  * the last round of the history (bracket, rung, status, objective); the
  * random draws come from an hpo_rng seeded with (seed, round).
  */
-#include "optimizer.h"
-#include "journal.h"
-#include "util.h"
+#include "optimizers/optimizer.h"
+#include "store/journal.h"
+#include "core/util.h"
 
 #include <limits.h>
 #include <math.h>

@@ -38,9 +38,9 @@
  *    not reproduced: each particle has its own momentum.
  *  - mode: max is handled by negating the objective.
  */
-#include "optimizer.h"
-#include "journal.h"
-#include "util.h"
+#include "optimizers/optimizer.h"
+#include "store/journal.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * (log-uniformly on log scales).  The baseline every other algorithm must
  * beat, and often hard to beat in high dimensions.
  */
-#include "optimizer.h"
+#include "optimizers/optimizer.h"
 
 static int random_propose(const hpo_spec *spec, const hpo_history *h, int round,
                           int max, hpo_proposal *out, int *n)

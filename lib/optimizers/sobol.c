@@ -3,8 +3,8 @@
  * the space more evenly than random draws, so it is the usual choice for
  * the first, space-filling trials of a sweep.
  */
-#include "optimizer.h"
-#include "util.h"
+#include "optimizers/optimizer.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 

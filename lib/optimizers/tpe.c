@@ -59,9 +59,9 @@
  * n_ei_candidates 1..10000 (24), multivariate true|false (true),
  * prior_weight > 0 (1).
  */
-#include "internal.h"
-#include "journal.h"
-#include "util.h"
+#include "optimizers/internal.h"
+#include "store/journal.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /*
- * api.c -- choosing the Slurm backend (see slurm_api.h).
+ * api.c -- choosing the Slurm backend (see api.h).
  */
-#include "slurm_api.h"
-#include "util.h"
+#include "slurm/api.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

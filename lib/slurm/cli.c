@@ -1,10 +1,10 @@
 /*
  * cli.c -- Slurm through its commands: sbatch --parsable, scontrol -o show
  * job, squeue, scancel, scontrol show config.  Slower than libslurm (one
- * fork per call) but independent of libslurm's ABI.  See slurm_api.h.
+ * fork per call) but independent of libslurm's ABI.  See api.h.
  */
-#include "slurm_api.h"
-#include "util.h"
+#include "slurm/api.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

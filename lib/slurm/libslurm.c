@@ -1,11 +1,11 @@
 /*
  * libslurm.c -- Slurm through libslurm (Debian libslurm-dev): one RPC per
  * call, no fork.  Built only when libslurm is (HPO_HAVE_LIBSLURM); see
- * slurm_api.h for the interface (and FACTS.md on 22.05's quirks).
+ * api.h for the interface (and docs/slurm.md on 22.05's quirks).
  */
 #ifdef HPO_HAVE_LIBSLURM
-#include "slurm_api.h"
-#include "util.h"
+#include "slurm/api.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <signal.h>

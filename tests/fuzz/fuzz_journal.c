@@ -1,12 +1,12 @@
 /*
- * fuzz_journal.c -- libFuzzer target: the journal reader (lib/journal.c)
+ * fuzz_journal.c -- libFuzzer target: the journal reader (lib/store/journal.c)
  * on arbitrary bytes -- torn lines, bad checksums, NULs, huge lines -- must
  * return the valid reports and count the rest, never crash.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "journal.h"
+#include "store/journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

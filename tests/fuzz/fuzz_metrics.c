@@ -1,12 +1,12 @@
 /*
  * fuzz_metrics.c -- libFuzzer target: the stdout metric-line parser
- * (lib/metrics.c) on arbitrary bytes, never reading past the line.
+ * (lib/trial/metrics.c) on arbitrary bytes, never reading past the line.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "metrics.h"
+#include "trial/metrics.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

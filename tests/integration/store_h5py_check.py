@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """store_h5py_check.py -- check that a results.h5 follows layout version 1
-(DESIGN.md, "results.h5") using h5py and numpy alone, as an analyst would.
+(README.md, "results.h5") using h5py and numpy alone, as an analyst would.
 
     /usr/bin/python3 store_h5py_check.py FILE [EXPECT ...]
 

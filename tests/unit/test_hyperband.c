@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal.h"
-#include "optimizer.h"
-#include "spec.h"
-#include "util.h"
+#include "store/journal.h"
+#include "optimizers/optimizer.h"
+#include "spec/spec.h"
+#include "core/util.h"
 
 #define MAXT 4000
 

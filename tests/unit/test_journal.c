@@ -1,6 +1,6 @@
 /*
- * test_journal.c -- unit tests of lib/journal.c (the per-trial journal and
- * result file) and lib/report.c (hpo_report()).
+ * test_journal.c -- unit tests of lib/store/journal.c (the per-trial journal and
+ * result file) and lib/client/report.c (hpo_report()).
  *
  * The journal is the durable record the whole system trusts, so beyond
  * round-trips these tests hold its crash contract: a journal cut at ANY byte
@@ -28,8 +28,8 @@
 #include <unistd.h>
 
 #include "hpo.h"
-#include "journal.h"
-#include "util.h"
+#include "store/journal.h"
+#include "core/util.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

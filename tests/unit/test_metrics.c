@@ -1,5 +1,5 @@
 /*
- * test_metrics.c -- unit tests of lib/metrics.c, the stdout report protocol.
+ * test_metrics.c -- unit tests of lib/trial/metrics.c, the stdout report protocol.
  *
  * Table-driven: each case is a line (given with its exact length, so NULs
  * and the absence of a terminator can be tested), the metrics it must yield
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "trial/metrics.h"
 
 #define MAXM 4   /* room for metrics in the table: "more than max" cases exceed it */
 

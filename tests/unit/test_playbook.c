@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal.h"
-#include "playbook.h"
-#include "spec.h"
-#include "util.h"
+#include "store/journal.h"
+#include "report/playbook.h"
+#include "spec/spec.h"
+#include "core/util.h"
 
 #define MAXT 200
 

@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal.h"
-#include "optimizer.h"
-#include "spec.h"
-#include "util.h"
+#include "store/journal.h"
+#include "optimizers/optimizer.h"
+#include "spec/spec.h"
+#include "core/util.h"
 
 #define MAXT 6000
 #define MAXP 8

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "optimizer.h"
-#include "plan.h"
-#include "space.h"
-#include "spec.h"
-#include "util.h"
+#include "optimizers/optimizer.h"
+#include "store/plan.h"
+#include "spec/space.h"
+#include "spec/spec.h"
+#include "core/util.h"
 
 /* lr: float log [1e-4, 1]; x: float [-2, 3]; n: int [1, 20];
  * hidden: int log [16, 512]; opt: choice {sgd, adam, rmsprop};

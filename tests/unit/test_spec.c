@@ -1,5 +1,5 @@
 /*
- * test_spec.c -- unit tests of lib/spec.c, the spec parser.
+ * test_spec.c -- unit tests of lib/spec/spec.c, the spec parser.
  *
  * Two halves, both driven by the corpus in tests/specs (see its README):
  * every tests/specs/bad/NN-*.yaml must be refused with exactly the one-line
@@ -23,8 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "spec.h"
-#include "util.h"
+#include "spec/spec.h"
+#include "core/util.h"
 
 #define MIN_BAD_SPECS 35
 

@@ -1,5 +1,5 @@
 /*
- * test_store.c -- unit tests of lib/store.c (results.h5): every value
+ * test_store.c -- unit tests of lib/store/results.c (results.h5): every value
  * round-trips exactly (inactive parameters and NaN included), rows are
  * overwritten by id, gaps are refused, an interrupted writer and a foreign
  * format_version are reported as HPO_ECORRUPT, a missing file as
@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
-#include "util.h"
+#include "store/results.h"
+#include "core/util.h"
 
 #define N_PARAMS 5
 enum { P_LR, P_LAYERS, P_OPT, P_MOMENTUM, P_WARMUP };

@@ -1,0 +1,300 @@
+/*
+ * util.c -- shared helpers: last-error buffer, allocation, durable writes,
+ * checksums, clocks, number formatting and paths.  See util.h.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <openssl/evp.h>
+
+static __thread char last_error[1024];
+
+int hpo_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void hpo_error_clear(void) { last_error[0] = '\0'; }
+
+const char *hpo_error_last(void) { return last_error; }
+
+static void out_of_memory(size_t n)
+{
+    fprintf(stderr, "hpo: out of memory (allocating %zu bytes)\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) out_of_memory(n);
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) out_of_memory(n * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p) out_of_memory(n);
+    return p;
+}
+
+char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (r < 0) out_of_memory(strlen(fmt));
+    return s;
+}
+
+int read_file(const char *path, char **data, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hpo_error(errno == ENOENT ? HPO_ENOTFOUND : HPO_EIO,
+                         "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+        close(fd);
+        return hpo_error(HPO_EIO, "%s: cannot read: %s", path, strerror(e));
+    }
+    size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, n = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) buf = xrealloc(buf, cap *= 2);
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            close(fd);
+            return hpo_error(HPO_EIO, "%s: cannot read: %s", path, strerror(e));
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *data = buf;
+    if (len) *len = n;
+    return HPO_OK;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int fsync_parent_dir(const char *path)
+{
+    char *dir = dir_of(path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0) return -1;
+    int r = fsync(fd);
+    close(fd);
+    return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return hpo_error(HPO_EIO, "%s: cannot create: %s", path, strerror(e));
+    }
+    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return hpo_error(HPO_EIO, "%s: cannot write: %s", path, strerror(e));
+    }
+    close(fd);
+    fault_point("atomic:before-rename");
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return hpo_error(HPO_EIO, "%s: cannot rename into place: %s", path, strerror(e));
+    }
+    free(tmp);
+    fsync_parent_dir(path);
+    return HPO_OK;
+}
+
+int mkdir_p(const char *path, unsigned mode)
+{
+    char *p = xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = '\0';
+        if (mkdir(p, mode) != 0 && errno != EEXIST) goto fail;
+        *s = '/';
+    }
+    if (mkdir(p, mode) != 0 && errno != EEXIST) goto fail;
+    free(p);
+    return HPO_OK;
+fail:;
+    int e = errno;
+    int r = hpo_error(HPO_EIO, "%s: cannot create directory: %s", p, strerror(e));
+    free(p);
+    return r;
+}
+
+int path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+uint32_t crc32_of(const void *data, size_t len)
+{
+    return (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    for (unsigned i = 0; i < 32; i++) sprintf(out + 2 * i, "%02x", md[i]);
+    out[64] = '\0';
+}
+
+double now_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void format_double(char *buf, size_t n, double v)
+{
+    if (isnan(v)) { snprintf(buf, n, "nan"); return; }
+    if (isinf(v)) { snprintf(buf, n, v > 0 ? "inf" : "-inf"); return; }
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+char *absolute_path(const char *path)
+{
+    if (path[0] == '/') return xstrdup(path);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd)) return xstrdup(path);
+    if (strcmp(path, ".") == 0) return xstrdup(cwd);
+    if (strncmp(path, "./", 2) == 0) path += 2;
+    return path_join(cwd, path);
+}
+
+char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return xstrdup(".");
+    if (slash == path) return xstrdup("/");
+    return xstrndup(path, (size_t)(slash - path));
+}
+
+char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    return xasprintf("%.*s/%s", (int)n, dir, name);
+}
+
+void fault_point(const char *point)
+{
+    static int visits;
+    const char *want = getenv("HPO_FAULT");
+    if (!want || !*want) return;
+    size_t n = strlen(point);
+    if (strncmp(want, point, n) != 0 || (want[n] != '\0' && want[n] != '@')) return;
+    visits++;
+    if (want[n] == '@' && atoi(want + n + 1) != visits) return;
+    const char *mark = getenv("HPO_FAULT_MARK");
+    if (mark && *mark) {
+        int fd = open(mark, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0) return;   /* fired already, in this process or another */
+        close(fd);
+    }
+    fprintf(stderr, "hpo: fault injected at %s\n", point);
+    fflush(stderr);
+    raise(SIGKILL);
+}
+
+static const char *emptied_root;
+static long emptied;
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+    (void)st; (void)type; (void)f;
+    if (strcmp(path, emptied_root) != 0 && remove(path) == 0) emptied++;
+    return 0;
+}
+
+long empty_directory(const char *path)
+{
+    emptied_root = path;
+    emptied = 0;
+    /* FTW_PHYS: a link is removed, never followed; FTW_DEPTH: files first. */
+    nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return emptied;
+}

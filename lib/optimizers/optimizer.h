@@ -1,0 +1,71 @@
+/*
+ * optimizer.h -- the one small interface every search algorithm implements:
+ * propose the next round of configurations from the history.
+ *
+ * Invariant (the resume guarantee): propose() is a pure function of (spec,
+ * seed, round, history).  It keeps no state between calls and draws random
+ * numbers only from an hpo_rng it seeds itself, so a sweep killed and
+ * resumed at any point plans exactly what an uninterrupted one would.
+ *
+ * Adding an algorithm: one file in lib/optimizers/ and one line in the
+ * table in optimizer.c.
+ */
+#ifndef HPO_OPTIMIZER_H
+#define HPO_OPTIMIZER_H
+
+#include <stddef.h>
+#include "spec/spec.h"
+#include "store/results.h"
+
+/* Every trial planned so far, finished or not, in trial-id order. */
+typedef struct hpo_history {
+    size_t n;
+    const hpo_trial_row *trials;   /* n rows */
+    const double **config;         /* config[p][t]: parameter p of trial t */
+} hpo_history;
+
+/* One proposed trial. */
+typedef struct hpo_proposal {
+    double *values;                /* space.n values (space.h encoding) */
+    double budget;                 /* NaN when the sweep has no fidelity */
+    long parent_id;                /* trial whose checkpoint to resume, or -1 */
+    int bracket, rung;             /* multi-fidelity position, -1 if none */
+} hpo_proposal;
+
+typedef struct hpo_optimizer {
+    const char *name;
+    /* Check the spec's algorithm options (and whatever else the algorithm
+     * needs of the space); HPO_ESPEC with a FILE:LINE:COL message if bad. */
+    int (*check)(const hpo_spec *spec);
+    /* Propose at most `max` trials for round `round` into out[0..*n); each
+     * out[i].values is allocated by the caller.  *n == 0 means the search
+     * has nothing more to propose (e.g. the grid is exhausted). */
+    int (*propose)(const hpo_spec *spec, const hpo_history *h, int round,
+                   int max, hpo_proposal *out, int *n);
+    /* The algorithm decides its rounds' sizes (Hyperband's rungs), so
+     * `max` is what is left of budget.max_trials, not parallel.round_size. */
+    int sizes_its_rounds;
+} hpo_optimizer;
+
+/* For algorithms without fidelity of their own: every proposal at the
+ * spec's full budget (NaN without fidelity), with no parent. */
+void proposals_fresh(const hpo_spec *spec, hpo_proposal *out, int n);
+
+/* The optimizer called `name`, or NULL. */
+const hpo_optimizer *optimizer_find(const char *name);
+/* The optimizer for a spec, after checking its options. */
+int optimizer_for_spec(const hpo_spec *spec, const hpo_optimizer **out);
+
+extern const hpo_optimizer optimizer_random;
+extern const hpo_optimizer optimizer_grid;
+extern const hpo_optimizer optimizer_sobol;
+extern const hpo_optimizer optimizer_sh;
+extern const hpo_optimizer optimizer_hyperband;
+extern const hpo_optimizer optimizer_pbt;
+extern const hpo_optimizer optimizer_cmaes;
+extern const hpo_optimizer optimizer_hazero;
+extern const hpo_optimizer optimizer_pshe2;
+extern const hpo_optimizer optimizer_tpe;
+extern const hpo_optimizer optimizer_bohb;
+
+#endif

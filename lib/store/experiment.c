@@ -1,0 +1,249 @@
+/*
+ * experiment.c -- creating, opening and locking an experiment directory.
+ * See experiment.h for the layout.
+ */
+#include "store/experiment.h"
+#include "core/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *experiment_path(const hpo_experiment *e, const char *name) { return path_join(e->dir, name); }
+
+char *experiment_trial_dir(const hpo_experiment *e, long trial_id)
+{
+    return xasprintf("%s/trials/t%06ld", e->dir, trial_id);
+}
+
+int experiment_trial_dir_ok(const char *dir)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0) return 0;   /* not there yet: it will be made a directory */
+    if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
+        return hpo_error(HPO_EIO, "%s: is %s, not a directory; refusing to use it", dir,
+                         S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+    return 0;
+}
+
+char *experiment_results_path(const hpo_experiment *e) { return path_join(e->dir, "results.h5"); }
+
+char *experiment_default_dir(const hpo_spec *spec) { return xasprintf("hpo-runs/%s", spec->name); }
+
+/* The value of the last `key` in a key=value file's text (later lines
+ * record later changes), allocated, or NULL. */
+static char *kv_get(const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    char *found = NULL;
+    for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+            const char *v = line + klen + 1, *end = strchr(v, '\n');
+            free(found);
+            found = xstrndup(v, end ? (size_t)(end - v) : strlen(v));
+        }
+    }
+    return found;
+}
+
+/* Whether `dir` may become an experiment: absent, or holding nothing but
+ * what an interrupted creation or the driver's first log left there. */
+static int creatable(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 1;
+    struct dirent *de;
+    int ok = 1;
+    while (ok && (de = readdir(d))) {
+        const char *n = de->d_name;
+        ok = strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, "rounds") == 0 ||
+             strcmp(n, "trials") == 0 || strcmp(n, "spec.yaml") == 0 || strcmp(n, "lock") == 0 ||
+             strncmp(n, "spec.yaml.tmp.", 14) == 0 || strncmp(n, "experiment.tmp.", 15) == 0 ||
+             (strncmp(n, "driver-", 7) == 0 && strstr(n, ".log"));
+    }
+    closedir(d);
+    return ok;
+}
+
+/* Invariant: EXP/experiment is written last, so a directory without it is
+ * no experiment yet, whatever else a killed creation left in it. */
+static int experiment_create(const char *dir, const hpo_spec *spec)
+{
+    if (!creatable(dir))
+        return hpo_error(HPO_EIO, "%s: exists and is not an hpo experiment; choose another directory", dir);
+    char *rounds = path_join(dir, "rounds"), *trials = path_join(dir, "trials");
+    char *frozen = path_join(dir, "spec.yaml"), *meta = path_join(dir, "experiment");
+    char *src = absolute_path(spec->path);
+    char *meta_text = xasprintf("format=hpo-experiment\nversion=1\nspec_source=%s\nspec_sha256=%s\n",
+                                src, spec->sha256);
+    int r = mkdir_p(rounds, 0777);
+    if (r == 0) r = mkdir_p(trials, 0777);
+    if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
+    fault_point("experiment:before-commit");
+    if (r == 0) r = write_file_atomic(meta, meta_text, strlen(meta_text));
+    free(rounds); free(trials); free(frozen); free(meta); free(src); free(meta_text);
+    return r;
+}
+
+int experiment_open(hpo_experiment **out, const char *dir)
+{
+    char *abs = absolute_path(dir);
+    char *meta_path = path_join(abs, "experiment"), *frozen = path_join(abs, "spec.yaml");
+    char *meta = NULL, *yaml = NULL, *source = NULL;
+    size_t yaml_len = 0;
+    hpo_spec *spec = NULL;
+    int r = read_file(meta_path, &meta, NULL);
+    if (r == HPO_ENOTFOUND)
+        r = hpo_error(HPO_ENOTFOUND, "%s: not an hpo experiment (no %s)", dir,
+                      path_exists(abs) ? "experiment file" : "such directory");
+    if (r == 0 && !(source = kv_get(meta, "spec_source")))
+        r = hpo_error(HPO_ECORRUPT, "%s: spec_source missing", meta_path);
+    if (r == 0) r = read_file(frozen, &yaml, &yaml_len);
+    /* Parse the frozen bytes as if they were at the original place, so
+     * that relative paths (workdir, space: file) resolve as they did. */
+    if (r == 0) r = spec_parse(&spec, source, yaml, yaml_len);
+    if (r == 0) {
+        hpo_experiment *e = xcalloc(1, sizeof *e);
+        e->dir = abs;
+        e->spec_source = source;
+        e->spec = spec;
+        e->lock_fd = -1;
+        *out = e;
+        abs = source = NULL;
+    }
+    free(abs); free(meta_path); free(frozen); free(meta); free(yaml); free(source);
+    return r;
+}
+
+/* Whether two spaces are the same: the plans and /config depend on it. */
+static const char *space_difference(const hpo_space *a, const hpo_space *b)
+{
+    if (a->n != b->n) return "the number of parameters";
+    for (int i = 0; i < a->n; i++) {
+        const hpo_param *p = &a->params[i], *q = &b->params[i];
+        if (strcmp(p->name, q->name) != 0 || p->type != q->type || p->n_choices != q->n_choices) return p->name;
+        for (int c = 0; c < p->n_choices; c++)
+            if (strcmp(p->choices[c], q->choices[c]) != 0) return p->name;
+    }
+    return NULL;
+}
+
+/* --allow-spec-change: freeze the new spec, keeping the old one as
+ * spec.yaml.N, and log the change in EXP/experiment. */
+static int change_spec(hpo_experiment *e, const hpo_spec *spec, const char *spec_path)
+{
+    const char *diff = space_difference(&e->spec->space, &spec->space);
+    if (diff)
+        return hpo_error(HPO_ESPEC, "%s: changes the search space (%s) of experiment %s; a changed spec may "
+                         "change anything but the space: start a new experiment with --exp", spec_path, diff, e->dir);
+    char *frozen = path_join(e->dir, "spec.yaml"), *old = NULL, *meta_path = path_join(e->dir, "experiment");
+    for (int k = 1;; k++) {
+        old = xasprintf("%s.%d", frozen, k);
+        if (!path_exists(old)) break;
+        free(old);
+    }
+    char *meta = NULL, *src = absolute_path(spec_path);
+    int r = read_file(meta_path, &meta, NULL);
+    char *text = NULL;
+    if (r == 0) {
+        /* The newest spec_source/spec_sha256 lines win; the history stays. */
+        text = xasprintf("%sspec_change=%.0f %s %s\nspec_source=%s\nspec_sha256=%s\n", meta, now_wall(),
+                         e->spec->sha256, spec->sha256, src, spec->sha256);
+        r = link(frozen, old) == 0 ? 0 : hpo_error(HPO_EIO, "%s: cannot keep the old spec: %s", old, strerror(errno));
+    }
+    if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
+    if (r == 0) r = write_file_atomic(meta_path, text, strlen(text));
+    if (r == 0) fprintf(stderr, "hpo: %s: spec changed (was %.12s, now %.12s; the old one is kept as %s)\n",
+                        e->dir, e->spec->sha256, spec->sha256, old);
+    free(frozen); free(old); free(meta_path); free(meta); free(src); free(text);
+    return r;
+}
+
+int experiment_create_or_open(hpo_experiment **out, const char *dir, const char *spec_path, int allow_change)
+{
+    hpo_spec *spec = NULL;
+    int r = HPO_OK;
+    if (spec_path && (r = spec_load(&spec, spec_path)) != 0) return r;
+    char *meta = path_join(dir, "experiment");
+    if (!path_exists(meta)) {
+        if (!spec) r = hpo_error(HPO_ENOTFOUND, "%s: not an hpo experiment, and no spec given", dir);
+        else r = experiment_create(dir, spec);
+    }
+    free(meta);
+    if (r == 0) r = experiment_open(out, dir);
+    if (r == 0 && spec && strcmp(spec->sha256, (*out)->spec->sha256) != 0) {
+        if (!allow_change)
+            r = hpo_error(HPO_ESPEC, "%s: differs from the spec this experiment was started with "
+                          "(%s/spec.yaml); start a new experiment with --exp, restore the spec, or "
+                          "pass --allow-spec-change", spec_path, (*out)->dir);
+        else if ((r = change_spec(*out, spec, spec_path)) == 0) {
+            experiment_free(*out);
+            r = experiment_open(out, dir);
+        }
+        if (r != 0) {
+            experiment_free(*out);
+            *out = NULL;
+        }
+    }
+    spec_free(spec);
+    return r;
+}
+
+void experiment_free(hpo_experiment *e)
+{
+    if (!e) return;
+    experiment_unlock(e);
+    spec_free(e->spec);
+    free(e->dir);
+    free(e->spec_source);
+    free(e);
+}
+
+int experiment_lock(hpo_experiment *e)
+{
+    char *path = experiment_path(e, "lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int err = errno;
+        int r = hpo_error(HPO_EIO, "%s: cannot open: %s", path, strerror(err));
+        free(path);
+        return r;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char holder[256] = "";
+        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        close(fd);
+        int r = hpo_error(HPO_ELOCKED, "%s: in use by %s", e->dir, holder[0] ? holder : "another process");
+        free(path);
+        return r;
+    }
+    /* Say who holds it, for the message the next contender prints. */
+    char host[128] = "?";
+    gethostname(host, sizeof host - 1);
+    const char *job = getenv("SLURM_JOB_ID");
+    char *who = xasprintf("host %s pid %ld%s%s\n", host, (long)getpid(), job ? " slurm job " : "", job ? job : "");
+    if (ftruncate(fd, 0) == 0) {
+        ssize_t w = pwrite(fd, who, strlen(who), 0);
+        (void)w;
+    }
+    free(who);
+    free(path);
+    e->lock_fd = fd;
+    return HPO_OK;
+}
+
+void experiment_unlock(hpo_experiment *e)
+{
+    if (e->lock_fd >= 0) {
+        close(e->lock_fd);   /* closing releases the flock */
+        e->lock_fd = -1;
+    }
+}

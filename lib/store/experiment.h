@@ -1,0 +1,54 @@
+/*
+ * experiment.h -- the experiment directory (README.md, "The experiment
+ * directory") and its lock.
+ *
+ *   EXP/spec.yaml       frozen copy of the spec, byte for byte
+ *   EXP/experiment      key=value: where the spec came from (its directory
+ *                       resolves relative paths), its sha256, format
+ *   EXP/lock            flock()ed by whoever writes results.h5 or plans
+ *   EXP/results.h5      see results.h
+ *   EXP/rounds/rNNNN.*  see plan.h
+ *   EXP/trials/tNNNNNN/ see journal.h and trial/runner.h
+ *
+ * Invariant: the spec of an experiment never changes after it is created;
+ * opening an experiment with a spec whose sha256 differs is refused.
+ */
+#ifndef HPO_EXPERIMENT_H
+#define HPO_EXPERIMENT_H
+
+#include "spec/spec.h"
+
+typedef struct hpo_experiment {
+    char *dir;            /* absolute */
+    char *spec_source;    /* absolute path of the spec it was created from */
+    hpo_spec *spec;       /* parsed from the frozen copy */
+    int lock_fd;          /* -1 unless locked */
+} hpo_experiment;
+
+/* Open the experiment in `dir`, creating it from `spec_path` if it does not
+ * exist yet.  If it exists, `spec_path` (may be NULL) must have the same
+ * sha256 as the frozen copy; with allow_change a spec with the same space
+ * replaces it (the old one kept as spec.yaml.N, the change logged). */
+int experiment_create_or_open(hpo_experiment **out, const char *dir, const char *spec_path, int allow_change);
+/* Open an existing experiment (HPO_ENOTFOUND if `dir` is not one). */
+int experiment_open(hpo_experiment **out, const char *dir);
+void experiment_free(hpo_experiment *e);
+
+/* Take EXP/lock without waiting.  HPO_ELOCKED, with a message naming the
+ * holder (host, pid, Slurm job), if another process has it. */
+int experiment_lock(hpo_experiment *e);
+void experiment_unlock(hpo_experiment *e);
+
+/* Allocated paths inside the experiment. */
+char *experiment_path(const hpo_experiment *e, const char *name);
+char *experiment_trial_dir(const hpo_experiment *e, long trial_id);
+/* Whether a trial's directory may be used: absent, or a real directory.
+ * A symbolic link in trials/ is refused (HPO_EIO, saying so), so nothing
+ * is ever written or read out of EXP through one. */
+int experiment_trial_dir_ok(const char *dir);
+char *experiment_results_path(const hpo_experiment *e);
+
+/* The default experiment directory of a spec: hpo-runs/<name>. */
+char *experiment_default_dir(const hpo_spec *spec);
+
+#endif

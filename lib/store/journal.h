@@ -1,0 +1,81 @@
+/*
+ * journal.h -- a trial's durable record, in EXP/trials/tNNNNNN/.
+ *
+ *   journal   one line per event, appended with one write() and fsync'd:
+ *               "<crc32 hex8> <payload>\n"
+ *             where payload is "r STEP TIME METRIC VALUE" for a metric report
+ *             (the only kind the store reads) or "e TEXT" for a free-form
+ *             event.  A line whose checksum does not match (a torn last line
+ *             after a kill, or damage) is dropped and counted, never fatal.
+ *   result    the trial's end record, key=value lines, replaced whole by
+ *             write-temp+rename; absent while the trial has not ended.
+ *
+ * Both the trial runner and `hpo report`/hpo_report() (from the trial's own
+ * processes) append to the same journal: O_APPEND keeps whole lines apart.
+ */
+#ifndef HPO_JOURNAL_H
+#define HPO_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HPO_METRIC_MAX 32      /* metric names are at most 31 bytes */
+
+typedef struct hpo_report_rec {
+    long step;
+    double time;               /* wall clock, seconds since the epoch */
+    char metric[HPO_METRIC_MAX];
+    double value;              /* may be NaN or +-inf */
+} hpo_report_rec;
+
+/* Statuses (README.md, "Trial statuses"). */
+#define HPO_STATUS_PLANNED   "planned"
+#define HPO_STATUS_RUNNING   "running"
+#define HPO_STATUS_COMPLETED "completed"
+#define HPO_STATUS_FAILED    "failed"
+#define HPO_STATUS_TIMEOUT   "timeout"
+#define HPO_STATUS_OOM       "oom"
+#define HPO_STATUS_NODE_FAIL "node_fail"
+#define HPO_STATUS_CANCELLED "cancelled"
+#define HPO_STATUS_PRUNED    "pruned"
+
+/* The end record of a trial. */
+typedef struct hpo_trial_result {
+    char status[16];
+    int exit_code;             /* -1 if killed by a signal */
+    int signal;                /* 0 if none */
+    double start_time, end_time, runtime_s;
+    long max_rss_kb;
+    long slurm_job_id;         /* the Slurm job id the trial ran as, -1 if none */
+    char node[64];
+    char gpu[64];
+    char reason[128];          /* why it failed, "" if completed */
+} hpo_trial_result;
+
+/* Open (creating) the journal of trial directory `dir` for appending. */
+int journal_open(const char *dir, int *fd);
+/* Append one metric report; fsync'd before returning. */
+int journal_append_report(int fd, long step, double time, const char *metric, double value);
+/* Append a free-form event line (newlines in text are replaced). */
+int journal_append_event(int fd, const char *text);
+
+/* Read every valid report of the journal at `path`, in order.  *dropped
+ * counts lines that failed their checksum or did not parse.  A missing
+ * journal reads as zero reports. */
+int journal_read(const char *path, hpo_report_rec **recs, size_t *n, size_t *dropped);
+
+/* The same, from the journal's bytes (for tests and fuzzing). */
+void journal_parse(const char *data, size_t len, hpo_report_rec **recs, size_t *n, size_t *dropped);
+
+/* Give reports without a step (-1) one: the metric's previous step + 1
+ * (0 for its first), as /curves records them. */
+void journal_number_steps(hpo_report_rec *recs, size_t n);
+
+/* The result record: write atomically / read (HPO_ENOTFOUND if absent). */
+int result_write(const char *dir, const hpo_trial_result *r);
+int result_read(const char *dir, hpo_trial_result *r);
+
+/* Whether a status is final (everything but planned and running). */
+int status_is_terminal(const char *status);
+
+#endif
