@@ -1,7 +1,7 @@
 /*
  * libslurm.c -- Slurm through libslurm (Debian libslurm-dev): one RPC per
  * call, no fork.  Built only when libslurm is (HPO_HAVE_LIBSLURM); see
- * api.h for the interface (and docs/slurm.md on 22.05's quirks).
+ * api.h for the interface (and docs/facts.md, "libslurm", on 22.05's quirks).
  */
 #ifdef HPO_HAVE_LIBSLURM
 #include "slurm/api.h"
