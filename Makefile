@@ -1,6 +1,12 @@
 # hpo -- hyperparameter search for Slurm clusters.
 #
 #   make                 build bin/hpo, lib/libhpo.a, lib/libhpo.so
+#
+# Two libraries: libhpo.a/.so is the trial-side library that `make install`
+# and hpo.pc give to trial programs (lib/client and the journal and util code
+# it needs: no HDF5, no Slurm, exporting only lib/hpo.h's hpo_* symbols);
+# $(BUILD)/libhpo-internal.a holds everything, for the hpo command and the
+# unit tests.
 #   make test            unit tests (cmocka) and integration tests
 #   make test SAN=1      the same under AddressSanitizer + UBSan
 #   make install PREFIX=/usr/local
@@ -10,7 +16,7 @@
 PREFIX  ?= /usr/local
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -Ilib
+CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden -Ilib
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
 HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null) -lhdf5_hl
 LIBS    := $(HDF5_LIBS) -lyaml -lcrypto -lz -lm -ldl -lpthread
@@ -35,6 +41,9 @@ LIB_SRC  := $(wildcard lib/*/*.c)
 BIN_SRC  := $(wildcard bin/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The trial-side library: hpo_report() and what it calls, nothing more.
+CLIENT_OBJ  := $(patsubst %,$(BUILD)/lib/%.o,client/report store/journal core/util)
+CLIENT_LIBS := -lz -lm
 BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EXAMPLES := examples/quadratic/quadratic examples/mlp-cuda/mlp
@@ -48,19 +57,28 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 -include $(LIB_OBJ:.o=.d) $(BIN_OBJ:.o=.d)
 
-$(BUILD)/libhpo.a: $(LIB_OBJ)
+$(BUILD)/libhpo-internal.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/hpo: $(BIN_OBJ) $(BUILD)/libhpo.a
-	$(CC) $(LDFLAGS) -o $@ $(BIN_OBJ) $(BUILD)/libhpo.a $(LIBS)
+$(BUILD)/hpo: $(BIN_OBJ) $(BUILD)/libhpo-internal.a
+	$(CC) $(LDFLAGS) -o $@ $(BIN_OBJ) $(BUILD)/libhpo-internal.a $(LIBS)
 
-$(BUILD)/libhpo.so: $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhpo.so.0 -o $@ $(LIB_OBJ) $(LIBS)
+# libhpo.a is one relocatable object whose hidden symbols are made local
+# (visibility alone does not keep a static link from clashing with a
+# program's own read_file()).
+$(BUILD)/libhpo.a: $(CLIENT_OBJ)
+	@rm -f $@ $(BUILD)/hpo-client.o
+	$(LD) -r -o $(BUILD)/hpo-client-all.o $^
+	objcopy --localize-hidden $(BUILD)/hpo-client-all.o $(BUILD)/hpo-client.o
+	ar rcs $@ $(BUILD)/hpo-client.o
+
+$(BUILD)/libhpo.so: $(CLIENT_OBJ)
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libhpo.so.0 -o $@ $(CLIENT_OBJ) $(CLIENT_LIBS)
 
 $(BUILD)/examples/quadratic/quadratic: examples/quadratic/quadratic.c lib/hpo.h $(BUILD)/libhpo.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhpo.a $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhpo.a $(CLIENT_LIBS)
 
 # The copies in bin/, lib/ and examples/ are always of the variant (release
 # or SAN=1) of this make: FORCE makes make look, cmp keeps timestamps when
@@ -99,9 +117,9 @@ mlp-cuda:
 endif
 FORCE:
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhpo.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhpo-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhpo.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhpo-internal.a $(LIBS) -lcmocka
 
 test: all $(TESTS)
 	@HPO_BUILD=$(BUILD) SAN=$(SAN) tests/run.sh $(TESTS)
@@ -120,7 +138,7 @@ install: all
 	install -m 644 docs/hpo.1 $(DESTDIR)$(PREFIX)/share/man/man1/hpo.1
 	install -m 644 docs/hpo.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/hpo
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/#define HPO_VERSION "\(.*\)"/\1/p' lib/hpo.h)|' \
-	    -e 's|@LIBS@|$(LIBS)|' templates/hpo.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpo.pc
+	    -e 's|@LIBS@|$(CLIENT_LIBS)|' templates/hpo.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpo.pc
 
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-dev libyaml-dev libhdf5-dev hdf5-tools libcmocka-dev \
                 libssl-dev zlib1g-dev python3 python3-h5py python3-numpy \

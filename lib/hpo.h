@@ -19,6 +19,15 @@ extern "C" {
 
 #define HPO_VERSION "0.1.0"
 
+/* What libhpo exports: only the functions declared here.  Everything else
+ * is built with -fvisibility=hidden (and localized in libhpo.a), so a trial
+ * program may define read_file() or xmalloc() of its own. */
+#if defined(__GNUC__) || defined(__clang__)
+#define HPO_EXPORT __attribute__((visibility("default")))
+#else
+#define HPO_EXPORT
+#endif
+
 enum {
     HPO_OK = 0,
     HPO_ERROR = -1,      /* generic failure */
@@ -32,7 +41,7 @@ enum {
 };
 
 /* The message of the last error on this thread ("" if none). */
-const char *hpo_error_last(void);
+HPO_EXPORT const char *hpo_error_last(void);
 
 /*
  * Record one metric value for the running trial, at the given step (use a
@@ -41,7 +50,7 @@ const char *hpo_error_last(void);
  * call fails with HPO_ENOTFOUND.  Safe to call from several processes of the
  * same trial: each report is one atomic, fsync'd append.
  */
-int hpo_report(const char *metric, double value, long step);
+HPO_EXPORT int hpo_report(const char *metric, double value, long step);
 
 #ifdef __cplusplus
 }

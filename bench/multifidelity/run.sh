@@ -22,7 +22,7 @@
 # lines (one per function, method and seed) in DIR.  The targets are fixed in
 # bench_mf.c, optuna_mf.py and summarize.py.
 #
-# Needs: build/release/libhpo.a (make), cc, libhdf5-dev, libyaml-dev, and
+# Needs: build/release/libhpo-internal.a (make), cc, libhdf5-dev, libyaml-dev, and
 # /usr/bin/python3 with optuna (apt-get install python3-optuna) for the Optuna
 # rows (without it, hpo's rows only).
 set -eu
@@ -39,10 +39,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hpo-bench-mf.XXXXXX")
 pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT INT TERM
 
-lib=$root/build/release/libhpo.a
+lib=$root/build/release/libhpo-internal.a
 # The library as the sources are now; the one already built if that fails
 # (someone in the middle of an edit).
-if ! make -C "$root" -s build/release/libhpo.a >&2; then
+if ! make -C "$root" -s build/release/libhpo-internal.a >&2; then
     [ -f "$lib" ] || { echo "run.sh: no $lib and make failed" >&2; exit 1; }
     echo "run.sh: make failed; using the $lib already built" >&2
 fi

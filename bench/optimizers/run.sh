@@ -29,7 +29,7 @@
 # time with 10,000 trials is the mean of 3 ask() calls on branin and
 # hartmann6 only (building the 10,000-trial study is what takes the time).
 #
-# Needs: build/release/libhpo.a (make), cc, libhdf5-dev, libyaml-dev, zlib,
+# Needs: build/release/libhpo-internal.a (make), cc, libhdf5-dev, libyaml-dev, zlib,
 # and /usr/bin/python3 with optuna (apt-get install python3-optuna) for the
 # Optuna rows (without it, hpo's rows only).
 set -eu
@@ -46,7 +46,7 @@ DATA=${DATA:-/work/shared/benchdata}
 work=$(mktemp -d "${TMPDIR:-/tmp}/hpo-bench-opt.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 
-lib=$root/build/release/libhpo.a
+lib=$root/build/release/libhpo-internal.a
 [ -f "$lib" ] || make -C "$root" >&2
 libs="$(pkg-config --libs hdf5) -lhdf5_hl -lyaml -lcrypto -lz -lm -ldl -lpthread"
 [ -f /usr/include/slurm/slurm.h ] && libs="$libs -lslurm"

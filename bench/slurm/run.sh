@@ -20,7 +20,7 @@ SLURM_TEST_MAX_JOB_COUNT=100000 SLURM_TEST_PORT_BASE=${SLURM_TEST_PORT_BASE:-235
 source "$work/slurm/env"
 
 echo "== 1. submit one 1,000-task array (held), 20 times"
-cc -O2 -std=c11 -D_GNU_SOURCE -Ilib -DHPO_HAVE_LIBSLURM "$here/bench_submit.c" lib/libhpo.a \
+cc -O2 -std=c11 -D_GNU_SOURCE -Ilib -DHPO_HAVE_LIBSLURM "$here/bench_submit.c" build/release/libhpo-internal.a \
     $(pkg-config --libs hdf5) -lhdf5_hl -lyaml -lcrypto -lz -lm -lslurm -o "$work/bench_submit"
 printf '#!/bin/sh\ntrue\n' > "$work/task.sh"
 "$work/bench_submit" --tasks 1000 --reps 20 "$work/task.sh" | awk '

@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
-#include <openssl/evp.h>
 
 static __thread char last_error[1024];
 
@@ -200,15 +199,6 @@ int path_exists(const char *path)
 uint32_t crc32_of(const void *data, size_t len)
 {
     return (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
-}
-
-void sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++) sprintf(out + 2 * i, "%02x", md[i]);
-    out[64] = '\0';
 }
 
 double now_wall(void)
