@@ -42,7 +42,7 @@ BIN_SRC  := $(wildcard bin/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 # The trial-side library: hpo_report() and what it calls, nothing more.
-CLIENT_OBJ  := $(patsubst %,$(BUILD)/lib/%.o,client/report store/journal core/util)
+CLIENT_OBJ  := $(patsubst %,$(BUILD)/lib/%.o,client/report store/journal core/util core/metric_name)
 CLIENT_LIBS := -lz -lm
 BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -159,9 +159,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := spec journal metrics
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -std=c11 -D_GNU_SOURCE -Ilib
-FUZZ_SRC_spec    := lib/spec/spec.c lib/spec/space.c lib/core/rng.c lib/core/util.c
-FUZZ_SRC_journal := lib/store/journal.c lib/core/util.c
-FUZZ_SRC_metrics := lib/trial/metrics.c lib/core/util.c
+FUZZ_SRC_spec    := lib/spec/spec.c lib/spec/space.c lib/core/rng.c lib/core/util.c lib/core/sha256.c lib/core/metric_name.c
+FUZZ_SRC_journal := lib/store/journal.c lib/core/util.c lib/core/metric_name.c
+FUZZ_SRC_metrics := lib/trial/metrics.c lib/core/util.c lib/core/metric_name.c
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard lib/*/*.c lib/*/*.h)
 	@mkdir -p $(dir $@)

@@ -37,7 +37,8 @@ enum {
     HPO_ENOTFOUND = -5,  /* a file, trial or experiment does not exist */
     HPO_ECORRUPT = -6,   /* a file exists but its contents are not valid */
     HPO_EINTR = -7,      /* interrupted by the user (Ctrl-C) */
-    HPO_EFORMAT = -8     /* a file of another (newer) format_version: never rewritten */
+    HPO_EFORMAT = -8,    /* a file of another (newer) format_version: never rewritten */
+    HPO_EINVAL = -9      /* an invalid argument (e.g. a metric name outside the grammar) */
 };
 
 /* The message of the last error on this thread ("" if none). */

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,12 +42,15 @@ static int open_journal(const char *path, int *fd)
     return HPO_OK;
 }
 
-int hpo_report(const char *metric, double value, long step)
+static int report(const char *metric, double value, long step)
 {
     const char *path = getenv("HPO_JOURNAL");
     if (!path || !*path)
         return hpo_error(HPO_ENOTFOUND,
                          "hpo_report: HPO_JOURNAL is not set (not running as an hpo trial?)");
+    if (!metric_name_ok(metric, metric ? strnlen(metric, HPO_METRIC_MAX) : 0))
+        return hpo_error(HPO_EINVAL, "hpo_report: invalid metric name '%.40s': want " HPO_METRIC_GRAMMAR,
+                         metric ? metric : "(null)");
     int fd = -1;   /* set by open_journal(); -1 quiets -Wmaybe-uninitialized */
     int rc = open_journal(path, &fd);
     if (rc != HPO_OK) return rc;
@@ -54,5 +58,16 @@ int hpo_report(const char *metric, double value, long step)
      * store numbers such reports in journal order when it ingests them. */
     rc = journal_append_report(fd, step < 0 ? -1 : step, now_wall(), metric, value);
     close(fd);
+    return rc;
+}
+
+int hpo_report(const char *metric, double value, long step)
+{
+    /* hpo.h: the last error stays until the next failing call, so a
+     * success leaves it as it was, whatever happened inside. */
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", hpo_error_last());
+    int rc = report(metric, value, step);
+    if (rc == HPO_OK) hpo_error(HPO_OK, "%s", saved);
     return rc;
 }

@@ -20,6 +20,7 @@
  */
 #include "spec/spec.h"
 #include "core/util.h"
+#include "core/metric_name.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -36,7 +37,6 @@
 /* The largest integer a double holds exactly: int parameters travel as
  * doubles (space.h), so their bounds must stay below it. */
 #define MAX_EXACT_INT 9007199254740992.0
-#define METRIC_MAX 31
 
 /* One YAML document being read, and the file its messages name. */
 typedef struct ctx {
@@ -980,14 +980,10 @@ static int parse_param_list_top(ctx *c, hpo_spec *s, yaml_node_t *v)
 
 static const char *const objective_keys[] = {"metric", "mode", "target", "reduce", NULL};
 
-/* Metric names as trials print them (`val_acc=0.91`); the length bound is
- * that of the journal's fixed-size metric field. */
+/* Metric names as trials print them (`val_acc=0.91`): core/metric_name.h. */
 static int valid_metric(const char *m)
 {
-    if (strlen(m) > METRIC_MAX || !(isalpha((unsigned char)*m) || *m == '_')) return 0;
-    for (m++; *m; m++)
-        if (!(isalnum((unsigned char)*m) || strchr("_.:/-", *m))) return 0;
-    return 1;
+    return metric_name_ok(m, strlen(m));
 }
 
 static int parse_objective(ctx *c, hpo_spec *s, yaml_node_t *m)
@@ -1000,8 +996,8 @@ static int parse_objective(ctx *c, hpo_spec *s, yaml_node_t *m)
     yaml_node_t *v = lookup(c, m, "metric", NULL);
     if (!v) return missing(c, m, "objective", "metric");
     if (!text_of(v) || !valid_metric(text_of(v)))
-        return fail(c, v, "objective.metric: expected a metric name (a letter or '_', then letters, "
-                    "digits or _ . : / -; at most %d bytes), got %s", METRIC_MAX, DESCRIBE(v));
+        return fail(c, v, "objective.metric: expected a metric name (" HPO_METRIC_GRAMMAR "), got %s",
+                    DESCRIBE(v));
     s->metric = xstrdup(text_of(v));
     if ((v = lookup(c, m, "mode", NULL)) && (rc = get_enum(c, v, "objective.mode", modes, &s->maximize)))
         return rc;

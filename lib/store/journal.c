@@ -37,24 +37,9 @@
 
 /* ---- small text helpers ---------------------------------------------- */
 
-/* Metric names follow the stdout protocol's grammar (metrics.h):
- * [A-Za-z_][A-Za-z0-9_.:/-]*, 1..31 bytes.  Checking it on both append and
- * read keeps a name the same wherever it came from, and guarantees it holds
- * no space or newline that would break the line format. */
-static int name_char(unsigned char c, int first)
-{
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_') return 1;
-    if (first) return 0;
-    return (c >= '0' && c <= '9') || c == '.' || c == ':' || c == '/' || c == '-';
-}
-
-static int metric_name_ok(const char *s, size_t n)
-{
-    if (n == 0 || n >= HPO_METRIC_MAX) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!name_char((unsigned char)s[i], i == 0)) return 0;
-    return 1;
-}
+/* Metric names follow the one grammar of core/metric_name.h.  Checking it
+ * on both append and read keeps a name the same wherever it came from, and
+ * guarantees it holds no space or newline that would break the line format. */
 
 /* Length of the longest prefix of s[0..n) that is at most `max` bytes and
  * does not end inside a UTF-8 sequence, so truncated text stays valid. */
@@ -181,8 +166,8 @@ int journal_open(const char *dir, int *fd)
 int journal_append_report(int fd, long step, double time, const char *metric, double value)
 {
     if (!metric || !metric_name_ok(metric, strnlen(metric, HPO_METRIC_MAX)))
-        return hpo_error(HPO_ERROR, "invalid metric name '%.40s': want [A-Za-z_][A-Za-z0-9_.:/-]*, "
-                         "at most %d bytes", metric ? metric : "(null)", HPO_METRIC_MAX - 1);
+        return hpo_error(HPO_EINVAL, "invalid metric name '%.40s': want " HPO_METRIC_GRAMMAR,
+                         metric ? metric : "(null)");
     if (step < 0) step = -1;   /* every negative step means "unnumbered" */
     char t[32], v[32];
     format_double(t, sizeof t, time);

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HPO_METRIC_MAX 32      /* metric names are at most 31 bytes */
+#include "core/metric_name.h"   /* HPO_METRIC_MAX, metric_name_ok() */
 
 typedef struct hpo_report_rec {
     long step;

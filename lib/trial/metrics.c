@@ -10,6 +10,7 @@
  * hold any bytes, so nothing here reads past `len`.
  */
 #include "trial/metrics.h"
+#include "core/metric_name.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +24,6 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-/* NAME: [A-Za-z_][A-Za-z0-9_.:/-]*, at most HPO_METRIC_MAX - 1 bytes. */
-static int name_ok(const char *s, size_t n)
-{
-    if (n == 0 || n >= HPO_METRIC_MAX) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-        int rest = (c >= '0' && c <= '9') || c == '.' || c == ':' || c == '/' || c == '-';
-        if (!(alpha || (i > 0 && rest))) return 0;
-    }
-    return 1;
-}
 
 /* NUMBER: the whole token must be what strtod accepts ("0.91," is not). */
 static int number_ok(const char *s, size_t n, double *out)
@@ -84,7 +73,7 @@ int metrics_parse_line(const char *line, size_t len, hpo_metric_kv *out, int max
         size_t nn = (size_t)(eq - tok);
         const char *val = eq + 1;
         size_t vn = tn - nn - 1;
-        if (!name_ok(tok, nn)) return 0;
+        if (!metric_name_ok(tok, nn)) return 0;
 
         if (nn == 4 && memcmp(tok, "step", 4) == 0) {
             /* A second step= would make the line ambiguous. */

@@ -172,8 +172,8 @@ static void test_metric_names_checked_at_append(void **state)
                          "a2345678901234567890123456789012" /* 32 */, "val acc", "a\nb",
                          "1abc", "a=b", NULL};
     for (int i = 0; bad[i]; i++)
-        assert_int_equal(journal_append_report(fd, 0, 0.0, bad[i], 1.0), HPO_ERROR);
-    assert_int_equal(journal_append_report(fd, 0, 0.0, NULL, 1.0), HPO_ERROR);
+        assert_int_equal(journal_append_report(fd, 0, 0.0, bad[i], 1.0), HPO_EINVAL);
+    assert_int_equal(journal_append_report(fd, 0, 0.0, NULL, 1.0), HPO_EINVAL);
     assert_int_equal(journal_append_report(fd, 0, 0.0, "a234567890123456789012345678901", 1.0),
                      HPO_OK); /* 31 bytes: the longest allowed */
     assert_int_equal(journal_append_report(fd, 0, 0.0, "_x.y:z/w-1", 1.0), HPO_OK);
@@ -652,11 +652,20 @@ static void test_hpo_report(void **state)
     double before = now_wall();
     assert_int_equal(hpo_report("val_acc", 0.91, 3), HPO_OK);
     assert_int_equal(hpo_report("val_acc", NAN, -5), HPO_OK);
-    assert_int_equal(hpo_report("bad name", 1.0, 0), HPO_ERROR);
+    /* a bad name is an invalid argument, and its message stays the last
+     * error through later successful calls (hpo.h) */
+    assert_int_equal(hpo_report("bad name", 1.0, 0), HPO_EINVAL);
+    assert_int_equal(hpo_report(NULL, 1.0, 0), HPO_EINVAL);
+    assert_int_equal(hpo_report("a2345678901234567890123456789012", 1.0, 0), HPO_EINVAL);
+    char *msg = xstrdup(hpo_error_last());
+    assert_non_null(strstr(msg, "invalid metric name"));
+    assert_int_equal(hpo_report("val_acc", 0.5, 4), HPO_OK);
+    assert_string_equal(hpo_error_last(), msg);
+    free(msg);
     hpo_report_rec *recs;
     size_t n, dropped;
     assert_int_equal(journal_read(path, &recs, &n, &dropped), HPO_OK);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_int_equal(dropped, 0);
     assert_string_equal(recs[0].metric, "val_acc");
     assert_true(same_bits(recs[0].value, 0.91));
