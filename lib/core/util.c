@@ -288,3 +288,10 @@ long empty_directory(const char *path)
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return emptied;
 }
+
+char *self_exe_path(void)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    return xstrndup(buf, n > 0 ? (size_t)n : 0);
+}

@@ -74,5 +74,8 @@ char *absolute_path(const char *path);
 char *dir_of(const char *path);
 /* Join dir and name with one '/', allocated. */
 char *path_join(const char *dir, const char *name);
+/* This process's own executable (/proc/self/exe), allocated; "" if unknown.
+ * Trials are started as `<it> trial ...`, and templates found beside it. */
+char *self_exe_path(void);
 
 #endif

@@ -38,9 +38,4 @@ typedef struct hpo_executor_ops {
 
 extern const hpo_executor_ops executor_local;
 
-/* The `hpo` binary the executors start trials with (default: this
- * process's own executable). */
-void executor_set_hpo_binary(const char *path);
-const char *executor_hpo_binary(void);
-
 #endif

@@ -19,22 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char hpo_binary[4096];
-
-void executor_set_hpo_binary(const char *path)
-{
-    snprintf(hpo_binary, sizeof hpo_binary, "%s", path);
-}
-
-const char *executor_hpo_binary(void)
-{
-    if (!hpo_binary[0]) {
-        ssize_t n = readlink("/proc/self/exe", hpo_binary, sizeof hpo_binary - 1);
-        hpo_binary[n > 0 ? n : 0] = '\0';
-    }
-    return hpo_binary;
-}
-
 struct hpo_executor {
     hpo_experiment *e;
     int round;
@@ -44,6 +28,7 @@ struct hpo_executor {
     int finished, cancelling;
     char **gpus;                   /* CUDA_VISIBLE_DEVICES split at commas */
     int n_gpus;
+    char *hpo_bin;                 /* this process's executable: trials are `hpo_bin trial ...` */
 };
 
 static void split_gpus(hpo_executor *x)
@@ -65,6 +50,7 @@ static int local_open(hpo_executor **out, hpo_experiment *e)
     x->slots = e->spec->max_concurrent;
     x->pid = xcalloc((size_t)x->slots, sizeof(pid_t));
     split_gpus(x);
+    x->hpo_bin = self_exe_path();
     *out = x;
     return 0;
 }
@@ -90,7 +76,7 @@ static pid_t start_trial(hpo_executor *x, int slot, int index)
     if (pid != 0) return pid;
     if (x->n_gpus > 0)
         setenv("CUDA_VISIBLE_DEVICES", x->gpus[(slot / x->e->spec->trials_per_gpu) % x->n_gpus], 1);
-    const char *bin = executor_hpo_binary();
+    const char *bin = x->hpo_bin;
     execl(bin, bin, "trial", x->e->dir, round, idx, (char *)NULL);
     fprintf(stderr, "hpo: cannot run %s: %s\n", bin, strerror(errno));
     _exit(127);
@@ -141,6 +127,7 @@ static void local_close(hpo_executor *x)
     free(x->gpus);
     free(x->queue);
     free(x->pid);
+    free(x->hpo_bin);
     free(x);
 }
 

@@ -27,6 +27,7 @@
  */
 #include "optimizers/internal.h"
 #include "store/journal.h"
+#include "store/rank.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -104,17 +105,6 @@ static int start_iteration(const hpo_spec *spec, const geometry *g, const hpo_hi
     return r;
 }
 
-static const hpo_spec *rank_spec;
-static const hpo_trial_row *rank_rows;
-
-static int by_objective(const void *a, const void *b)
-{
-    long x = *(const long *)a, y = *(const long *)b;
-    double ox = rank_rows[x].objective, oy = rank_rows[y].objective;
-    if (ox != oy) return (rank_spec->maximize ? ox > oy : ox < oy) ? -1 : 1;
-    return x < y ? -1 : 1;
-}
-
 /* Rung k+1 of every bracket whose rung k ran in the last round. */
 static int promote(const hpo_spec *spec, const geometry *g, const hpo_history *h, size_t first, int k,
                    int max, hpo_proposal *out)
@@ -124,12 +114,9 @@ static int promote(const hpo_spec *spec, const geometry *g, const hpo_history *h
     for (int s = first_bracket(g); s >= last_bracket(g) && s > k && n < max; s--) {
         size_t m = 0;
         for (size_t t = first; t < h->n; t++)
-            if (h->trials[t].bracket == s && strcmp(h->trials[t].status, HPO_STATUS_COMPLETED) == 0 &&
-                isfinite(h->trials[t].objective))
+            if (h->trials[t].bracket == s && trial_is_ranked(&h->trials[t]))
                 ok[m++] = (long)t;
-        rank_spec = spec;
-        rank_rows = h->trials;
-        qsort(ok, m, sizeof(long), by_objective);
+        trials_sort(spec, h->trials, ok, m);   /* one rung: one budget, so by objective */
         long keep = rung_size(g, s, k + 1);
         for (long i = 0; i < keep && i < (long)m && n < max; i++, n++) {
             for (int p = 0; p < spec->space.n; p++) out[n].values[p] = h->config[p][ok[i]];

@@ -54,6 +54,7 @@
  */
 #include "optimizers/optimizer.h"
 #include "store/journal.h"
+#include "store/rank.h"
 #include "core/util.h"
 
 #include <limits.h>
@@ -223,18 +224,6 @@ static int first_generation(const hpo_spec *spec, const pbt_options *o, hpo_rng 
     return n;
 }
 
-static const hpo_spec *rank_spec;
-static const hpo_trial_row *rank_rows;
-
-/* Best objective first; ties by the earlier trial, so the order is total. */
-static int by_objective(const void *a, const void *b)
-{
-    long x = *(const long *)a, y = *(const long *)b;
-    double ox = rank_rows[x].objective, oy = rank_rows[y].objective;
-    if (ox != oy) return (rank_spec->maximize ? ox > oy : ox < oy) ? -1 : 1;
-    return x < y ? -1 : 1;
-}
-
 /* The last generation: member m's trial (-1 if it has none), the trials
  * that completed with a finite objective, best first, and member m's place
  * in that ranking (-1: failed, pruned, no objective or no trial). */
@@ -261,12 +250,11 @@ static void read_generation(const hpo_spec *spec, const pbt_options *o, const hp
     }
     for (long m = 0; m < o->population; m++) {
         long t = gen->trial[m];
-        if (t >= 0 && strcmp(h->trials[t].status, HPO_STATUS_COMPLETED) == 0 && isfinite(h->trials[t].objective))
+        if (t >= 0 && trial_is_ranked(&h->trials[t]))
             gen->ranked[gen->n_ranked++] = t;
     }
-    rank_spec = spec;
-    rank_rows = h->trials;
-    qsort(gen->ranked, (size_t)gen->n_ranked, sizeof(long), by_objective);
+    /* one generation: one budget, so best objective first, ties by trial */
+    trials_sort(spec, h->trials, gen->ranked, (size_t)gen->n_ranked);
     for (long i = 0; i < gen->n_ranked; i++) gen->rank[h->trials[gen->ranked[i]].bracket] = i;
 }
 

@@ -8,53 +8,18 @@
 #include "report/playbook.h"
 #include "sweep/decide.h"
 #include "store/journal.h"
+#include "store/rank.h"
 #include "core/util.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- ranking (the same order as driver_ranking) ---- */
-
-typedef struct rank_ctx {
-    const hpo_spec *spec;
-    const hpo_trial_row *rows;
-} rank_ctx;
-
-/* Whether completed trial a ranks before b.  Mirrors ranks_before() in
- * sweep/decide.c, which works on an open store only: the higher budget first (an
- * objective at 81 epochs says more than one at 1), then the better
- * objective, then the earlier trial.  tests/integration/report_html.sh
- * checks that the report's best is `hpo best`'s. */
-static int ranks_before(const hpo_spec *spec, const hpo_trial_row *a, const hpo_trial_row *b)
-{
-    double ba = isnan(a->budget) ? -INFINITY : a->budget, bb = isnan(b->budget) ? -INFINITY : b->budget;
-    if (ba != bb) return ba > bb;
-    if (a->objective != b->objective)
-        return spec->maximize ? a->objective > b->objective : a->objective < b->objective;
-    return a->trial_id < b->trial_id;
-}
-
-static int rank_cmp(const void *a, const void *b, void *arg)
-{
-    const rank_ctx *c = arg;
-    return ranks_before(c->spec, &c->rows[*(const long *)a], &c->rows[*(const long *)b]) ? -1 : 1;
-}
-
-static int is_ranked(const hpo_trial_row *r)
-{
-    return strcmp(r->status, HPO_STATUS_COMPLETED) == 0 && isfinite(r->objective);
-}
+/* ---- ranking: store/rank.h's, the order of `hpo best` ---- */
 
 size_t playbook_ranking(const hpo_spec *spec, const hpo_trial_row *rows, size_t n, long **order)
 {
-    size_t k = 0;
-    *order = xcalloc(n + 1, sizeof(long));
-    for (size_t i = 0; i < n; i++)
-        if (is_ranked(&rows[i])) (*order)[k++] = (long)i;
-    rank_ctx c = {spec, rows};
-    qsort_r(*order, k, sizeof(long), rank_cmp, &c);
-    return k;
+    return trials_rank(spec, rows, n, order);
 }
 
 /* ---- findings ---- */

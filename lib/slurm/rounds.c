@@ -3,7 +3,6 @@
  * reached through api.h beside this file.
  */
 #include "slurm/rounds.h"
-#include "executors/executor.h"
 #include "store/journal.h"
 #include "store/plan.h"
 #include "trial/runner.h"
@@ -51,7 +50,8 @@ int slurm_time_minutes(const char *t)
 static int read_template(const char *name, char **text)
 {
     const char *env = getenv("HPO_TEMPLATE_DIR");
-    char *bindir = dir_of(executor_hpo_binary());
+    char *self = self_exe_path(), *bindir = dir_of(self);
+    free(self);
     char *paths[3] = {
         env && *env ? path_join(env, name) : NULL,
         xasprintf("%s/../templates/%s", bindir, name),
@@ -262,9 +262,11 @@ static int submit_chunk(hpo_experiment *e, const hpo_slurm_api *api, int round, 
     r = read_template("round.sbatch.in", &tmpl);
     char *script = NULL;
     if (r == 0) {
-        const char *vars[] = {"EXP", e->dir, "ROUND", rnd, "OFFSET", off, "HPO", executor_hpo_binary(),
+        char *self = self_exe_path();
+        const char *vars[] = {"EXP", e->dir, "ROUND", rnd, "OFFSET", off, "HPO", self,
                               "SBATCH_LINES", lines, NULL};
         script = render(tmpl, vars);
+        free(self);
         job.script = script;
         job.script_path = path;
     }
@@ -547,8 +549,10 @@ int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *
     char *lines = sbatch_lines(&job), *path = path_join(e->dir, "driver.sbatch"), *script = NULL;
     if (r == 0) r = read_template("driver.sbatch.in", &tmpl);
     if (r == 0) {
-        const char *vars[] = {"EXP", e->dir, "HPO", executor_hpo_binary(), "SBATCH_LINES", lines, NULL};
+        char *self = self_exe_path();
+        const char *vars[] = {"EXP", e->dir, "HPO", self, "SBATCH_LINES", lines, NULL};
         script = render(tmpl, vars);
+        free(self);
         job.script = script;
         job.script_path = path;
         r = write_file_atomic(path, script, strlen(script));

@@ -4,6 +4,7 @@
 #include "sweep/decide.h"
 #include "store/journal.h"
 #include "store/plan.h"
+#include "store/rank.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -17,21 +18,6 @@ int status_is_failure(const char *s)
            strcmp(s, HPO_STATUS_OOM) == 0 || strcmp(s, HPO_STATUS_NODE_FAIL) == 0;
 }
 
-static int better(const hpo_spec *spec, double a, double b)
-{
-    return spec->maximize ? a > b : a < b;
-}
-
-/* Whether completed trial a ranks before b: the higher budget first (an
- * objective at 81 epochs says more than one at 1), then the better
- * objective, then the earlier trial. */
-static int ranks_before(const hpo_spec *spec, const hpo_trial_row *a, const hpo_trial_row *b)
-{
-    double ba = isnan(a->budget) ? -INFINITY : a->budget, bb = isnan(b->budget) ? -INFINITY : b->budget;
-    if (ba != bb) return ba > bb;
-    if (a->objective != b->objective) return better(spec, a->objective, b->objective);
-    return a->trial_id < b->trial_id;
-}
 
 void driver_summary(const hpo_spec *spec, const hpo_store *st, hpo_summary *s)
 {
@@ -44,7 +30,7 @@ void driver_summary(const hpo_spec *spec, const hpo_store *st, hpo_summary *s)
         const char *st_ = t[i].status;
         if (strcmp(st_, HPO_STATUS_COMPLETED) == 0) {
             s->n_completed++;
-            if (isfinite(t[i].objective) && (s->best < 0 || ranks_before(spec, &t[i], &t[s->best]))) {
+            if (isfinite(t[i].objective) && (s->best < 0 || trial_ranks_before(spec, &t[i], &t[s->best]))) {
                 s->best = (long)i;
                 s->best_objective = t[i].objective;
             }
@@ -79,9 +65,9 @@ static int stalled(const hpo_spec *spec, const hpo_store *st, size_t rounds)
     for (size_t i = 0; i < store_n_trials(st); i++) {
         if (strcmp(t[i].status, HPO_STATUS_COMPLETED) != 0 || !isfinite(t[i].objective)) continue;
         double *slot = t[i].round < cut ? &before : &after;
-        if (isnan(*slot) || better(spec, t[i].objective, *slot)) *slot = t[i].objective;
+        if (isnan(*slot) || objective_better(spec, t[i].objective, *slot)) *slot = t[i].objective;
     }
-    return !isnan(before) && !(isfinite(after) && better(spec, after, before));
+    return !isnan(before) && !(isfinite(after) && objective_better(spec, after, before));
 }
 
 int driver_should_stop(const hpo_experiment *e, const hpo_store *st, char *buf, size_t n)
@@ -94,7 +80,7 @@ int driver_should_stop(const hpo_experiment *e, const hpo_store *st, char *buf, 
         const hpo_trial_row *t = store_trials(st);
         for (size_t i = 0; i < s.n_trials; i++)
             if (strcmp(t[i].status, HPO_STATUS_COMPLETED) == 0 && isfinite(t[i].objective) &&
-                !better(spec, spec->target, t[i].objective)) {
+                !objective_better(spec, spec->target, t[i].objective)) {
                 snprintf(buf, n, "objective.target %g reached by trial %zu (%s = %g)", spec->target, i,
                          spec->metric, t[i].objective);
                 return 1;
@@ -198,24 +184,7 @@ int driver_plan_round(hpo_experiment *e, const hpo_store *st, const hpo_optimize
     return r;
 }
 
-static const hpo_spec *rank_spec;
-static const hpo_trial_row *rank_rows;
-
-static int rank_cmp(const void *a, const void *b)
-{
-    return ranks_before(rank_spec, &rank_rows[*(const long *)a], &rank_rows[*(const long *)b]) ? -1 : 1;
-}
-
 size_t driver_ranking(const hpo_spec *spec, const hpo_store *st, long **order)
 {
-    size_t n = store_n_trials(st), k = 0;
-    const hpo_trial_row *t = store_trials(st);
-    *order = xcalloc(n + 1, sizeof(long));
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(t[i].status, HPO_STATUS_COMPLETED) == 0 && isfinite(t[i].objective))
-            (*order)[k++] = (long)i;
-    rank_spec = spec;
-    rank_rows = t;
-    qsort(*order, k, sizeof(long), rank_cmp);
-    return k;
+    return trials_rank(spec, store_trials(st), store_n_trials(st), order);
 }
