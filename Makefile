@@ -159,7 +159,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := spec journal metrics
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -std=c11 -D_GNU_SOURCE -Ilib
-FUZZ_SRC_spec    := lib/spec/spec.c lib/spec/space.c lib/core/rng.c lib/core/util.c lib/core/sha256.c lib/core/metric_name.c
+FUZZ_SRC_spec    := lib/spec/spec.c lib/spec/space.c lib/core/rng.c lib/core/util.c lib/core/sha256.c lib/core/metric_name.c lib/spec/slurm_units.c
 FUZZ_SRC_journal := lib/store/journal.c lib/core/util.c lib/core/metric_name.c
 FUZZ_SRC_metrics := lib/trial/metrics.c lib/core/util.c lib/core/metric_name.c
 

@@ -6,6 +6,7 @@
 #ifdef HPO_HAVE_LIBSLURM
 #include "slurm/api.h"
 #include "core/util.h"
+#include "spec/slurm_units.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -26,21 +27,6 @@ static void ensure_init(void)
         slurm_init(NULL);
         done = 1;
     }
-}
-
-/* "16G" -> MiB; 0 if empty, -1 if malformed (the spec checker refuses those). */
-static long long mem_mib(const char *s)
-{
-    if (!s || !*s) return 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    switch (*end) {
-    case '\0': case 'M': case 'm': return v;
-    case 'K': case 'k': return (v + 1023) / 1024;
-    case 'G': case 'g': return v * 1024;
-    case 'T': case 't': return v * 1024 * 1024;
-    }
-    return -1;
 }
 
 /* "USR2@120" -> signal number and seconds. */
@@ -83,8 +69,8 @@ static int lib_submit(const hpo_slurm_job *job, long *job_id)
 #endif
         d.tres_per_node = tres;
     }
-    long long mem = mem_mib(job->mem);
-    if (mem > 0) d.pn_min_memory = (uint64_t)mem;
+    long long mem = 0;   /* checked by the spec with the same parser (spec/slurm_units.h) */
+    if (job->mem && *job->mem && slurm_mem_parse(job->mem, &mem) == 0 && mem > 0) d.pn_min_memory = (uint64_t)mem;
     if (job->time_limit_min > 0) d.time_limit = (uint32_t)job->time_limit_min;
     if (job->cpus_per_task > 0) d.cpus_per_task = (uint16_t)job->cpus_per_task;
     if (job->signal && parse_signal(job->signal, &d.warn_signal, &d.warn_time) == 0)

@@ -7,6 +7,7 @@
 #include "store/plan.h"
 #include "trial/runner.h"
 #include "core/util.h"
+#include "spec/slurm_units.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -21,26 +22,6 @@ char *slurm_job_name(const hpo_experiment *e, const char *what)
     char sha[65];
     sha256_hex(e->dir, strlen(e->dir), sha);
     return xasprintf("hpo-%.8s-%s", sha, what);
-}
-
-int slurm_time_minutes(const char *t)
-{
-    int d = 0, h = 0, m = 0, s = 0, n;
-    char tail;
-    if (!t || !*t) return -1;
-    if (strchr(t, '-')) {                       /* D-HH[:MM[:SS]] */
-        n = sscanf(t, "%d-%d:%d:%d%c", &d, &h, &m, &s, &tail);
-        if (n < 2 || n > 4) return -1;
-    } else {
-        int a = 0, b = 0, c = 0;
-        n = sscanf(t, "%d:%d:%d%c", &a, &b, &c, &tail);
-        if (n == 1) m = a;                      /* MM */
-        else if (n == 2) { m = a; s = b; }      /* MM:SS */
-        else if (n == 3) { h = a; m = b; s = c; }
-        else return -1;
-    }
-    if (d < 0 || h < 0 || m < 0 || s < 0) return -1;
-    return d * 1440 + h * 60 + m + (s > 0);
 }
 
 /* ---- templates ------------------------------------------------------------ */
@@ -172,7 +153,8 @@ static void fill_job(const hpo_experiment *e, hpo_slurm_job *j, char **signal)
     j->gres = spec->slurm.gres;
     j->mem = spec->slurm.mem;
     j->cpus_per_task = spec->slurm.cpus_per_task;
-    j->time_limit_min = spec->slurm.time ? slurm_time_minutes(spec->slurm.time) : 0;
+    /* the spec was checked with the same parser: a bad time cannot be here */
+    if (!spec->slurm.time || slurm_time_parse(spec->slurm.time, &j->time_limit_min) != 0) j->time_limit_min = 0;
     *signal = signal_option(spec, j->time_limit_min);
     j->signal = *signal;
     j->extra = spec->slurm.extra;

@@ -50,8 +50,4 @@ int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *
 /* Cancel the round's live arrays and any queued driver; returns how many jobs. */
 int slurm_cancel_experiment(hpo_experiment *e, const hpo_slurm_api *api, int round, int *n_cancelled);
 
-/* "01:00:00" and the other Slurm time formats, in minutes (rounded up);
- * -1 if malformed. */
-int slurm_time_minutes(const char *t);
-
 #endif

@@ -21,6 +21,7 @@
 #include "spec/spec.h"
 #include "core/util.h"
 #include "core/metric_name.h"
+#include "spec/slurm_units.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1168,45 +1169,10 @@ static int all_digits(const char *s, size_t n)
     return 1;
 }
 
-/* --mem: digits with an optional unit K, M, G or T (Slurm's default: M). */
-static int valid_mem(const char *t)
-{
-    size_t n = strlen(t);
-    if (n > 1 && strchr("KMGTkmgt", t[n - 1])) n--;
-    return all_digits(t, n);
-}
-
-/* --time: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS.  Fields after
- * the first are bounded (minutes and seconds < 60, hours < 24 after a
- * day); the first may be any size, as Slurm accepts "90" minutes. */
-static int valid_time(const char *t)
-{
-    const char *dash = strchr(t, '-'), *p = t;
-    if (dash) {
-        if (!all_digits(t, (size_t)(dash - t))) return 0;
-        p = dash + 1;
-    }
-    long f[4];
-    int n = 0;
-    while (n < 4) {
-        size_t len = strcspn(p, ":");
-        if (!all_digits(p, len) || len > 9) return 0;
-        f[n++] = strtol(p, NULL, 10);
-        p += len;
-        if (!*p) break;
-        p++;
-    }
-    if (*p || n > 3) return 0;
-    if (dash) {
-        if (f[0] > 23) return 0;
-        for (int i = 1; i < n; i++)
-            if (f[i] > 59) return 0;
-        return 1;
-    }
-    if (n == 2) return f[1] < 60;                     /* MM:SS */
-    if (n == 3) return f[1] < 60 && f[2] < 60;        /* HH:MM:SS */
-    return 1;                                         /* MM */
-}
+/* --mem and --time: spec/slurm_units.h, the parser the Slurm backends
+ * convert with. */
+static int valid_mem(const char *t) { return slurm_mem_parse(t, NULL) == 0; }
+static int valid_time(const char *t) { return slurm_time_parse(t, NULL) == 0; }
 
 /* --gres: comma-separated name[:type][:count] with a positive count. */
 static int valid_gres(const char *t)
@@ -1316,6 +1282,12 @@ static int parse_slurm(ctx *c, hpo_spec *s, yaml_node_t *m)
         for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
             if (strcmp(key, opts[i].key) != 0) continue;
             const char *t = text_of(v);
+            if (t && !strcmp(key, "time") && slurm_time_parse(t, NULL) == HPO_SLURM_UNIT_RANGE)
+                return fail(c, v, "slurm.time: %s is too long (at most %d minutes)", DESCRIBE(v),
+                            HPO_SLURM_TIME_MAX_MIN);
+            if (t && !strcmp(key, "mem") && slurm_mem_parse(t, NULL) == HPO_SLURM_UNIT_RANGE)
+                return fail(c, v, "slurm.mem: %s is too large (at most %lld M)", DESCRIBE(v),
+                            HPO_SLURM_MEM_MAX_MIB);
             if (!t || !is_word(t) || !opts[i].valid(t))
                 return fail(c, v, "slurm.%s: expected %s, got %s", key, opts[i].expected, DESCRIBE(v));
             *fields[i] = xstrdup(t);

@@ -25,6 +25,7 @@
 
 #include "spec/spec.h"
 #include "core/util.h"
+#include "spec/slurm_units.h"
 
 #define MIN_BAD_SPECS 35
 
@@ -364,6 +365,41 @@ static void test_parse_bytes(void **state)
     assert_null(s);
 }
 
+/* The one parser of Slurm's --time and --mem (spec/slurm_units.h): what
+ * the spec accepts converts, and what would overflow is refused. */
+static void test_slurm_units(void **state)
+{
+    (void)state;
+    static const struct { const char *t; int min; } times[] = {
+        {"0", 0}, {"90", 90}, {"1:30", 2}, {"1:00", 1}, {"01:00:00", 60}, {"1:00:01", 61},
+        {"1-0", 1440}, {"2-03", 2 * 1440 + 180}, {"2-3:04", 2 * 1440 + 184}, {"2-3:4:5", 2 * 1440 + 185},
+        {"35791394", 35791394},
+    };
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        int m = -7;
+        assert_int_equal(slurm_time_parse(times[i].t, &m), 0);
+        assert_int_equal(m, times[i].min);
+    }
+    const char *bad[] = {"", "2h", "1:60", "1:2:3:4", "1-24", "1-1:60", "-5", "1--2", ":", "1:", "a", NULL};
+    for (int i = 0; bad[i]; i++) assert_int_equal(slurm_time_parse(bad[i], NULL), HPO_SLURM_UNIT_BAD);
+    const char *huge[] = {"999999999-0", "35791395", "99999999999999999999", "24856-0", NULL};
+    for (int i = 0; huge[i]; i++) assert_int_equal(slurm_time_parse(huge[i], NULL), HPO_SLURM_UNIT_RANGE);
+
+    static const struct { const char *m; long long mib; } mems[] = {
+        {"500", 500}, {"500M", 500}, {"16G", 16384}, {"16g", 16384}, {"1T", 1048576}, {"1K", 1}, {"2048K", 2},
+    };
+    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++) {
+        long long v = -7;
+        assert_int_equal(slurm_mem_parse(mems[i].m, &v), 0);
+        assert_int_equal(v, mems[i].mib);
+    }
+    assert_int_equal(slurm_mem_parse("16GB", NULL), HPO_SLURM_UNIT_BAD);
+    assert_int_equal(slurm_mem_parse("G", NULL), HPO_SLURM_UNIT_BAD);
+    assert_int_equal(slurm_mem_parse("", NULL), HPO_SLURM_UNIT_BAD);
+    assert_int_equal(slurm_mem_parse("99999999999T", NULL), HPO_SLURM_UNIT_RANGE);
+    assert_int_equal(slurm_mem_parse("9999999999999999999999", NULL), HPO_SLURM_UNIT_RANGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,7 +407,7 @@ int main(void)
         cmocka_unit_test(test_full),         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_string_command), cmocka_unit_test(test_paddlehub),
         cmocka_unit_test(test_options),      cmocka_unit_test(test_missing_file),
-        cmocka_unit_test(test_parse_bytes),
+        cmocka_unit_test(test_parse_bytes),  cmocka_unit_test(test_slurm_units),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
