@@ -4,6 +4,7 @@
 #include "slurm/api.h"
 #include "core/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,4 +48,53 @@ int slurm_api(const hpo_slurm_api **out)
         );
     *out = &slurm_api_cli;
     return 0;
+}
+
+typedef struct { char **v; int n; } optlist;
+
+static void add(optlist *o, char *s)
+{
+    o->v = xrealloc(o->v, sizeof(char *) * (size_t)(o->n + 2));
+    o->v[o->n++] = s;
+    o->v[o->n] = NULL;
+}
+
+static void opt(optlist *o, const char *name, const char *value)
+{
+    if (value && *value) add(o, xasprintf("--%s=%s", name, value));
+}
+
+static void opt_int(optlist *o, const char *name, int value)
+{
+    if (value > 0) add(o, xasprintf("--%s=%d", name, value));
+}
+
+char **slurm_job_options(const hpo_slurm_job *j, int *n)
+{
+    optlist o = {xcalloc(1, sizeof(char *)), 0};
+    opt(&o, "job-name", j->name);
+    opt(&o, "array", j->array);
+    opt(&o, "partition", j->partition);
+    opt(&o, "account", j->account);
+    opt(&o, "qos", j->qos);
+    opt(&o, "gres", j->gres);
+    opt(&o, "mem", j->mem);
+    opt_int(&o, "cpus-per-task", j->cpus_per_task);
+    opt_int(&o, "time", j->time_limit_min);
+    if (j->signal && *j->signal) add(&o, xasprintf("--signal=B:%s", j->signal));
+    opt(&o, "dependency", j->dependency);
+    if (j->no_requeue) add(&o, xstrdup("--no-requeue"));
+    if (j->hold) add(&o, xstrdup("--hold"));
+    opt(&o, "output", j->std_out);
+    opt(&o, "chdir", j->work_dir);
+    for (int i = 0; i < j->n_extra; i++) add(&o, xstrdup(j->extra[i]));
+    if (n) *n = o.n;
+    return o.v;
+}
+
+void slurm_job_options_free(char **opts)
+{
+    if (!opts) return;
+    for (char **p = opts; *p; p++) free(*p);
+    free(opts);
 }

@@ -33,6 +33,14 @@ typedef struct hpo_slurm_job {
     int n_extra;
 } hpo_slurm_job;
 
+/* The job's sbatch options ("--array=0-7%4", "--no-requeue", ...), in one
+ * order, NULL-terminated and allocated (free with slurm_job_options_free).
+ * The one place they are built: the CLI backend passes them to sbatch and
+ * the generated scripts carry them as #SBATCH lines, so what a script says
+ * is what was submitted. */
+char **slurm_job_options(const hpo_slurm_job *job, int *n);
+void slurm_job_options_free(char **opts);
+
 /* One task of an array (or a plain job) as Slurm last saw it. */
 typedef struct hpo_slurm_task {
     long job_id;               /* the task's own job id */

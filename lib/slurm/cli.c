@@ -70,11 +70,6 @@ static void arg(args *a, char *s)
     a->v[a->n] = NULL;
 }
 
-static void opt(args *a, const char *name, const char *value)
-{
-    if (value && *value) arg(a, xasprintf("--%s=%s", name, value));
-}
-
 static void args_free(args *a)
 {
     for (int i = 0; i < a->n; i++) free(a->v[i]);
@@ -85,31 +80,11 @@ static int cli_submit(const hpo_slurm_job *job, long *job_id)
 {
     if (!job->script_path) return hpo_error(HPO_ERROR, "sbatch needs the script on disk");
     args a = {0};
-    char num[32];
     arg(&a, xstrdup("sbatch"));
     arg(&a, xstrdup("--parsable"));
-    opt(&a, "job-name", job->name);
-    opt(&a, "array", job->array);
-    opt(&a, "partition", job->partition);
-    opt(&a, "account", job->account);
-    opt(&a, "qos", job->qos);
-    opt(&a, "gres", job->gres);
-    opt(&a, "mem", job->mem);
-    if (job->time_limit_min > 0) {
-        snprintf(num, sizeof num, "%d", job->time_limit_min);
-        opt(&a, "time", num);
-    }
-    if (job->cpus_per_task > 0) {
-        snprintf(num, sizeof num, "%d", job->cpus_per_task);
-        opt(&a, "cpus-per-task", num);
-    }
-    if (job->signal) arg(&a, xasprintf("--signal=B:%s", job->signal));
-    opt(&a, "dependency", job->dependency);
-    if (job->no_requeue) arg(&a, xstrdup("--no-requeue"));
-    if (job->hold) arg(&a, xstrdup("--hold"));
-    opt(&a, "output", job->std_out);
-    opt(&a, "chdir", job->work_dir);
-    for (int i = 0; i < job->n_extra; i++) arg(&a, xstrdup(job->extra[i]));
+    char **opts = slurm_job_options(job, NULL);   /* the options, built in one place */
+    for (char **o = opts; *o; o++) arg(&a, *o);
+    free(opts);                                   /* the strings now belong to a */
     arg(&a, xstrdup(job->script_path));
     char *out = NULL;
     int status = -1, r = run_capture(a.v, &out, &status);

@@ -72,41 +72,17 @@ static char *render(const char *tmpl, const char *const *vars)
     return out;
 }
 
-static void add_line(char **text, const char *fmt, const char *value)
-{
-    if (!value || !*value) return;
-    char *line = xasprintf(fmt, value);
-    char *joined = xasprintf("%s%s#SBATCH %s", *text, **text ? "\n" : "", line);
-    free(line);
-    free(*text);
-    *text = joined;
-}
-
-/* The #SBATCH lines that say what was submitted. */
+/* The #SBATCH lines that say what was submitted: slurm_job_options(), the
+ * options the CLI backend passes to sbatch. */
 static char *sbatch_lines(const hpo_slurm_job *j)
 {
-    char *t = xstrdup(""), num[32];
-    add_line(&t, "--job-name=%s", j->name);
-    add_line(&t, "--array=%s", j->array);
-    add_line(&t, "--partition=%s", j->partition);
-    add_line(&t, "--account=%s", j->account);
-    add_line(&t, "--qos=%s", j->qos);
-    add_line(&t, "--gres=%s", j->gres);
-    add_line(&t, "--mem=%s", j->mem);
-    if (j->cpus_per_task > 0) {
-        snprintf(num, sizeof num, "%d", j->cpus_per_task);
-        add_line(&t, "--cpus-per-task=%s", num);
+    char **opts = slurm_job_options(j, NULL), *t = xstrdup("");
+    for (char **o = opts; *o; o++) {
+        char *joined = xasprintf("%s%s#SBATCH %s", t, *t ? "\n" : "", *o);
+        free(t);
+        t = joined;
     }
-    if (j->time_limit_min > 0) {
-        snprintf(num, sizeof num, "%d", j->time_limit_min);
-        add_line(&t, "--time=%s", num);
-    }
-    add_line(&t, "--signal=B:%s", j->signal);
-    add_line(&t, "--dependency=%s", j->dependency);
-    if (j->no_requeue) add_line(&t, "%s", "--no-requeue");
-    add_line(&t, "--output=%s", j->std_out);
-    add_line(&t, "--chdir=%s", j->work_dir);
-    for (int i = 0; i < j->n_extra; i++) add_line(&t, "%s", j->extra[i]);
+    slurm_job_options_free(opts);
     return t;
 }
 
