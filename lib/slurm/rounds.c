@@ -365,8 +365,6 @@ static void add_live_array(hpo_round_progress *p, long id)
     if (p->n_live_arrays < HPO_MAX_ARRAYS) p->live_arrays[p->n_live_arrays++] = id;
 }
 
-#define MAX_ATTEMPTS 3
-
 static int has_checkpoint(const char *dir)
 {
     char *ckpt = path_join(dir, "checkpoint");
@@ -382,16 +380,17 @@ static int has_checkpoint(const char *dir)
 
 /* A node failure, or a time-out of a trial that checkpointed, is not the
  * config's fault: record it as cancelled (to run again, resuming from its
- * checkpoint) until MAX_ATTEMPTS, and as final after that. */
-static int retry_instead(const char *dir, hpo_trial_result *res)
+ * checkpoint) until spec_max_attempts() (spec.h: the retry policy), and as
+ * final after that. */
+static int retry_instead(const hpo_spec *spec, const char *dir, hpo_trial_result *res)
 {
     int node = strcmp(res->status, HPO_STATUS_NODE_FAIL) == 0;
     int timeout = strcmp(res->status, HPO_STATUS_TIMEOUT) == 0 && has_checkpoint(dir);
-    int attempt = trial_earlier_attempts(dir) + 1;
-    if ((!node && !timeout) || attempt >= MAX_ATTEMPTS) return 0;
+    int attempt = trial_earlier_attempts(dir) + 1, max = spec_max_attempts(spec, 1);
+    if ((!node && !timeout) || attempt >= max) return 0;
     char reason[128];
-    snprintf(reason, sizeof reason, "%s; retrying (attempt %d of %d): %.70s", res->status, attempt + 1,
-             MAX_ATTEMPTS, res->reason);
+    snprintf(reason, sizeof reason, "%s; retrying (attempt %d of %d): %.60s", res->status, attempt + 1,
+             max, res->reason);
     snprintf(res->status, sizeof res->status, "%s", HPO_STATUS_CANCELLED);
     snprintf(res->reason, sizeof res->reason, "%s", reason);
     result_write(dir, res);
@@ -424,7 +423,7 @@ static void reconcile_trial(hpo_experiment *e, const hpo_round_state *s, const h
         have = result_read(dir, &res) == 0;
     }
     if (have) {
-        if (retry_instead(dir, &res) || strcmp(res.status, HPO_STATUS_CANCELLED) == 0)
+        if (retry_instead(e->spec, dir, &res) || strcmp(res.status, HPO_STATUS_CANCELLED) == 0)
             p->rerun[p->n_rerun++] = t->index;
         else p->ended++;
     } else if (ti->known && ti->live) {

@@ -539,8 +539,14 @@ static int parse_retries(ctx *c, hpo_spec *s, yaml_node_t *v)
 {
     long long x = 0;
     int rc = get_long(c, v, "retries", 0, 100, &x);
-    if (rc == HPO_OK) s->retries = (int)x;
+    if (rc == HPO_OK) s->retries = (int)x, s->retries_given = 1;
     return rc;
+}
+
+int spec_max_attempts(const hpo_spec *s, int infrastructure)
+{
+    if (infrastructure && !s->retries_given) return HPO_INFRA_RETRIES_DEFAULT + 1;
+    return s->retries + 1;
 }
 
 /* ---- the space ----------------------------------------------------------- */

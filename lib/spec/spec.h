@@ -67,6 +67,7 @@ typedef struct hpo_spec {
 
     uint64_t seed;           /* default 0 */
     int retries;             /* runs again of a failed trial before it counts as failed, default 0 */
+    int retries_given;       /* `retries` is in the spec (see spec_max_attempts) */
 
     /* early_stop: (the target is objective.target) */
     int patience_rounds;     /* stop when the best has not improved for this many rounds; 0: never */
@@ -91,5 +92,14 @@ int spec_option_double(const hpo_spec *spec, const char *key, double def,
                        double lo, double hi, double *out);
 int spec_option_long(const hpo_spec *spec, const char *key, long def,
                      long lo, long hi, long *out);
+
+/* The retry policy, in one place: how many attempts in all a trial may
+ * have.  A failure of the config (status failed) gets retries + 1.  A
+ * failure that is not the config's fault (a node failure, or a time-out
+ * after the trial wrote a checkpoint; `infrastructure`) gets retries + 1
+ * too when the spec says `retries`, and HPO_INFRA_RETRIES_DEFAULT + 1 = 3
+ * when it does not. */
+#define HPO_INFRA_RETRIES_DEFAULT 2
+int spec_max_attempts(const hpo_spec *s, int infrastructure);
 
 #endif

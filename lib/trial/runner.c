@@ -302,11 +302,11 @@ int trial_earlier_attempts(const char *dir)
  * cancelled (so it runs again, and is not yet ingested as a failure). */
 static void apply_retries(const hpo_spec *spec, const char *dir, hpo_trial_result *res)
 {
-    int attempt = trial_earlier_attempts(dir) + 1;
-    if (strcmp(res->status, HPO_STATUS_FAILED) != 0 || attempt > spec->retries) return;
+    int attempt = trial_earlier_attempts(dir) + 1, max = spec_max_attempts(spec, 0);
+    if (strcmp(res->status, HPO_STATUS_FAILED) != 0 || attempt >= max) return;
     char reason[128];
     snprintf(reason, sizeof reason, "failed; retrying (attempt %d of %d): %.70s", attempt + 1,
-             spec->retries + 1, res->reason);
+             max, res->reason);
     snprintf(res->status, sizeof res->status, "%s", HPO_STATUS_CANCELLED);
     snprintf(res->reason, sizeof res->reason, "%s", reason);
 }
