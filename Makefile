@@ -117,9 +117,14 @@ mlp-cuda:
 endif
 FORCE:
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhpo-internal.a
+# Every unit test links the optimizer tests' simulated history (sim_history.c).
+$(BUILD)/tests/sim_history.o: tests/unit/sim_history.c tests/unit/sim_history.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhpo-internal.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/sim_history.h $(BUILD)/tests/sim_history.o $(BUILD)/libhpo-internal.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/tests/sim_history.o $(BUILD)/libhpo-internal.a $(LIBS) -lcmocka
 
 test: all $(TESTS)
 	@HPO_BUILD=$(BUILD) SAN=$(SAN) tests/run.sh $(TESTS)

@@ -22,20 +22,11 @@
 #include "optimizers/optimizer.h"
 #include "spec/spec.h"
 #include "core/util.h"
+#include "sim_history.h"
 
 #define MAXT 4000
 
-typedef struct sim {
-    hpo_spec *spec;
-    const hpo_optimizer *opt;
-    hpo_trial_row rows[MAXT];
-    double cfg[2][MAXT];
-    const double *config[2];
-    size_t n;
-    int rounds;
-} sim;
-
-static sim *sim_new(const char *algo, unsigned seed)
+static sim *hb_new(const char *algo, unsigned seed)
 {
     char yaml[512];
     snprintf(yaml, sizeof yaml,
@@ -43,49 +34,16 @@ static sim *sim_new(const char *algo, unsigned seed)
              "space:\n  x: {type: float, low: 0, high: 1}\n  y: {type: float, low: 0, high: 1}\n"
              "objective: {metric: loss}\nfidelity: {param: epochs, min: 1, max: 81, eta: 3}\n"
              "algorithm: %s\nbudget: {max_trials: 100000}\nseed: %u\n", algo, seed);
-    sim *s = xcalloc(1, sizeof *s);
-    assert_int_equal(spec_parse(&s->spec, "test.yaml", yaml, strlen(yaml)), 0);
-    assert_int_equal(optimizer_for_spec(s->spec, &s->opt), 0);
-    s->config[0] = s->cfg[0];
-    s->config[1] = s->cfg[1];
-    return s;
-}
-
-static void sim_free(sim *s)
-{
-    spec_free(s->spec);
-    free(s);
+    return sim_new(yaml, MAXT);
 }
 
 /* The function every trial reports, whatever its budget: a bowl at (0.3, 0.7). */
 static double loss(double x, double y) { return (x - 0.3) * (x - 0.3) + (y - 0.7) * (y - 0.7); }
 
+static double loss_of(const double *v) { return loss(v[0], v[1]); }
+
 /* Plan one round, then let every trial finish. */
-static int sim_round(sim *s, hpo_proposal *out)
-{
-    static double vals[MAXT][2];
-    for (int i = 0; i < MAXT; i++) out[i].values = vals[i];
-    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
-    int n = 0;
-    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, MAXT - (int)s->n, out, &n), 0);
-    for (int i = 0; i < n; i++) {
-        hpo_trial_row *r = &s->rows[s->n];
-        memset(r, 0, sizeof *r);
-        r->trial_id = (int64_t)s->n;
-        r->round = s->rounds;
-        r->parent_id = out[i].parent_id;
-        r->budget = out[i].budget;
-        r->bracket = out[i].bracket;
-        r->rung = out[i].rung;
-        s->cfg[0][s->n] = out[i].values[0];
-        s->cfg[1][s->n] = out[i].values[1];
-        snprintf(r->status, sizeof r->status, "%s", HPO_STATUS_COMPLETED);
-        r->objective = loss(out[i].values[0], out[i].values[1]);
-        s->n++;
-    }
-    s->rounds++;
-    return n;
-}
+static int hb_round(sim *s, hpo_proposal *out) { return sim_round(s, MAXT - (int)s->n, loss_of, out); }
 
 static int count(const hpo_proposal *out, int n, int s, double b)
 {
@@ -97,7 +55,7 @@ static int count(const hpo_proposal *out, int n, int s, double b)
 static void test_bohb_tables(void **state)
 {
     (void)state;
-    sim *s = sim_new("bohb", 0);
+    sim *s = hb_new("bohb", 0);
     static hpo_proposal out[MAXT];
     static const struct { int s; double budget; int n; } table[5][5] = {
         {{4, 1, 81}, {3, 3, 34}, {2, 9, 15}, {1, 27, 8}, {0, 81, 5}},
@@ -109,7 +67,7 @@ static void test_bohb_tables(void **state)
     static const int totals[5] = {143, 45, 13, 4, 1};
     for (int iteration = 0; iteration < 3; iteration++)
         for (int k = 0; k < 5; k++) {
-            int n = sim_round(s, out);
+            int n = hb_round(s, out);
             assert_int_equal(n, totals[k]);
             for (int j = 0; j < 5 - k; j++)
                 assert_int_equal(count(out, n, table[k][j].s, table[k][j].budget), table[k][j].n);
@@ -152,10 +110,10 @@ static void test_concentrates_after_first_iteration(void **state)
     double hb_total = 0, bohb_total = 0;
     int hb_near_total = 0, bohb_near_total = 0;
     for (unsigned seed = 0; seed < 5; seed++) {
-        sim *hb = sim_new("hyperband", seed), *bohb = sim_new("bohb", seed);
+        sim *hb = hb_new("hyperband", seed), *bohb = hb_new("bohb", seed);
         for (int r = 0; r < 6; r++) {
-            sim_round(hb, out);
-            sim_round(bohb, out);
+            hb_round(hb, out);
+            hb_round(bohb, out);
         }
         /* The first iteration (rounds 0..4) has no model: Hyperband's exactly. */
         size_t first = 0;
@@ -181,11 +139,11 @@ static void test_deterministic(void **state)
 {
     (void)state;
     static hpo_proposal out[MAXT];
-    sim *a = sim_new("bohb", 3), *b = sim_new("bohb", 3), *c = sim_new("bohb", 4);
+    sim *a = hb_new("bohb", 3), *b = hb_new("bohb", 3), *c = hb_new("bohb", 4);
     for (int r = 0; r < 7; r++) {
-        sim_round(a, out);
-        sim_round(b, out);
-        sim_round(c, out);
+        hb_round(a, out);
+        hb_round(b, out);
+        hb_round(c, out);
     }
     assert_int_equal(a->n, b->n);
     assert_memory_equal(a->cfg[0], b->cfg[0], a->n * sizeof(double));

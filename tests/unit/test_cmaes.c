@@ -22,81 +22,12 @@
 #include "optimizers/optimizer.h"
 #include "spec/spec.h"
 #include "core/util.h"
+#include "sim_history.h"
 
 #define MAXT 6000
-#define MAXP 8
+#define MAXP SIM_MAXP
 
-typedef double (*objective_fn)(const double *v);
-
-typedef struct sim {
-    hpo_spec *spec;
-    const hpo_optimizer *opt;
-    hpo_trial_row *rows;
-    double *cfg[MAXP];
-    const double *config[MAXP];
-    size_t n;
-    int rounds;
-    double best;              /* lowest objective seen (as returned by f) */
-} sim;
-
-static sim *sim_new(const char *yaml)
-{
-    sim *s = xcalloc(1, sizeof *s);
-    assert_int_equal(spec_parse(&s->spec, "t.yaml", yaml, strlen(yaml)), 0);
-    assert_int_equal(optimizer_for_spec(s->spec, &s->opt), 0);
-    assert_true(s->spec->space.n <= MAXP);
-    s->rows = xcalloc(MAXT, sizeof *s->rows);
-    for (int p = 0; p < MAXP; p++) s->config[p] = s->cfg[p] = xcalloc(MAXT, sizeof(double));
-    s->best = INFINITY;
-    return s;
-}
-
-static void sim_free(sim *s)
-{
-    spec_free(s->spec);
-    free(s->rows);
-    for (int p = 0; p < MAXP; p++) free(s->cfg[p]);
-    free(s);
-}
-
-/* Propose one round (at most `max`), then let every trial finish with f of
- * its config; NaN from f makes it a failed trial.  Returns the round's size. */
-static int sim_round(sim *s, int max, objective_fn f, hpo_proposal *out)
-{
-    static double vals[MAXT][MAXP];
-    /* out has room for MAXT; the optimizer writes at most its popsize */
-    for (int i = 0; i < max && i < MAXT; i++) out[i].values = vals[i];
-    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
-    int n = -1;
-    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, max, out, &n), 0);
-    assert_true(n >= 0 && n <= max);
-    for (int i = 0; i < n; i++) {
-        hpo_trial_row *r = &s->rows[s->n];
-        memset(r, 0, sizeof *r);
-        r->trial_id = (int64_t)s->n;
-        r->round = s->rounds;
-        r->parent_id = -1;
-        for (int p = 0; p < s->spec->space.n; p++) s->cfg[p][s->n] = out[i].values[p];
-        double y = f ? f(out[i].values) : 0;
-        snprintf(r->status, sizeof r->status, "%s", isnan(y) ? HPO_STATUS_FAILED : HPO_STATUS_COMPLETED);
-        r->objective = y;
-        if (!isnan(y) && y < s->best) s->best = y;
-        s->n++;
-    }
-    s->rounds++;
-    return n;
-}
-
-/* Run until `trials` trials, rounds as the driver sizes them: the
- * optimizer's own size, or parallel.round_size for the others. */
-static void sim_run(sim *s, long trials, objective_fn f)
-{
-    static hpo_proposal out[MAXT];
-    while ((long)s->n < trials) {
-        long room = trials - (long)s->n, want = s->opt->sizes_its_rounds ? 65536 : s->spec->round_size;
-        if (sim_round(s, (int)(room < want ? room : want), f, out) == 0) break;
-    }
-}
+typedef sim_objective objective_fn;
 
 /* ---- objectives -------------------------------------------------------- */
 
@@ -158,8 +89,8 @@ static void test_deterministic(void **state)
 {
     (void)state;
     char y[1024];
-    sim *a = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 7));
-    sim *b = sim_new(y);
+    sim *a = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 7), MAXT);
+    sim *b = sim_new(y, MAXT);
     sim_run(a, 70, sphere);
     sim_run(b, 70, sphere);
     /* Two runs: the same trials, to the bit. */
@@ -179,7 +110,7 @@ static void test_deterministic(void **state)
     assert_memory_equal(v1, v2, sizeof v1);
 
     /* Another seed plans differently. */
-    sim *c = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 8));
+    sim *c = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 8), MAXT);
     sim_run(c, 7, sphere);
     assert_true(memcmp(c->cfg[0], a->cfg[0], sizeof(double) * 7) != 0);
     sim_free(a);
@@ -191,7 +122,7 @@ static void test_rounds_are_generations(void **state)
 {
     (void)state;
     char y[1024];
-    sim *s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 1));
+    sim *s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 1), MAXT);
     assert_int_equal(s->opt->sizes_its_rounds, 1);
     static hpo_proposal out[MAXT];
     /* default popsize 4 + floor(3 ln 3) = 7, whatever max allows above it */
@@ -203,7 +134,7 @@ static void test_rounds_are_generations(void **state)
     assert_int_equal(sim_round(s, 65536, sphere, out), 7);
     sim_free(s);
 
-    s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes, popsize: 12", "min", 1));
+    s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes, popsize: 12", "min", 1), MAXT);
     assert_int_equal(sim_round(s, 65536, sphere, out), 12);
     sim_free(s);
 }
@@ -222,7 +153,7 @@ static void test_in_bounds(void **state)
         "  opt: {type: choice, values: [sgd, adam, rmsprop]}\n"
         "  mom: {type: float, low: 0.8, high: 0.99, when: \"opt == sgd\"}\n"
         "objective: {metric: loss}\nalgorithm: {name: cmaes, sigma: 2}\nseed: 3\n";
-    sim *s = sim_new(yaml);
+    sim *s = sim_new(yaml, MAXT);
     sim_run(s, 1500, lower_is_wall);
     const hpo_space *sp = &s->spec->space;
     int saw_sgd = 0, saw_other = 0;
@@ -255,7 +186,7 @@ static void test_sphere_converges(void **state)
     (void)state;
     char y[1024];
     static hpo_proposal out[MAXT];
-    sim *s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 11));
+    sim *s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 11), MAXT);
     for (int g = 0; g < 100; g++) sim_round(s, 65536, sphere, out);
     int n = sim_round(s, 65536, sphere, out);
     assert_near_optimum(out, n, 1e-3);
@@ -267,7 +198,7 @@ static void test_maximize(void **state)
     (void)state;
     char y[1024];
     static hpo_proposal out[MAXT];
-    sim *s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "max", 11));
+    sim *s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "max", 11), MAXT);
     for (int g = 0; g < 100; g++) sim_round(s, 65536, neg_sphere, out);
     assert_near_optimum(out, sim_round(s, 65536, neg_sphere, out), 1e-3);
     sim_free(s);
@@ -278,7 +209,7 @@ static void test_failures_rank_last(void **state)
     (void)state;
     char y[1024];
     static hpo_proposal out[MAXT];
-    sim *s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 5));
+    sim *s = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 5), MAXT);
     sim_round(s, 65536, NULL, out);
     /* a round in which everything failed changes nothing */
     for (size_t t = 0; t < s->n; t++) {
@@ -299,7 +230,7 @@ static void test_ellipsoid_converges(void **state)
         "  c: {type: float, low: -2, high: 2}\n  d: {type: float, low: -2, high: 2}\n"
         "objective: {metric: loss}\nalgorithm: {name: cmaes}\nseed: 2\n";
     static hpo_proposal out[MAXT];
-    sim *s = sim_new(yaml);
+    sim *s = sim_new(yaml, MAXT);
     for (int g = 0; g < 400; g++) sim_round(s, 65536, ellipsoid, out);
     int n = sim_round(s, 65536, ellipsoid, out);
     for (int i = 0; i < n; i++)
@@ -323,7 +254,7 @@ static double branin_median_regret(const char *algorithm, long trials)
                  "name: t\ncommand: [./t]\nspace:\n"
                  "  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n"
                  "objective: {metric: loss}\nalgorithm: {name: %s}\nseed: %u\n", algorithm, seed);
-        sim *s = sim_new(y);
+        sim *s = sim_new(y, MAXT);
         sim_run(s, trials, branin);
         assert_int_equal(s->n, trials);
         regret[seed - 1] = s->best - BRANIN_MIN;
@@ -351,7 +282,7 @@ static void test_init_value(void **state)
         "- {name: bs, init_value: 12, type: int, greater_than: 10, lower_than: 20}\n"
         "objective: {metric: acc, mode: max}\nalgorithm: {name: hazero, sigma: 0.001}\n";
     static hpo_proposal out[MAXT];
-    sim *s = sim_new(yaml);
+    sim *s = sim_new(yaml, MAXT);
     assert_string_equal(s->opt->name, "hazero");
     int n = sim_round(s, 65536, NULL, out);
     assert_int_equal(n, 6);   /* 4 + floor(3 ln 2) */
@@ -366,8 +297,8 @@ static void test_hazero_is_cmaes(void **state)
 {
     (void)state;
     char y[1024];
-    sim *a = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 4));
-    sim *b = sim_new(sphere_yaml(y, sizeof y, "name: hazero", "min", 4));
+    sim *a = sim_new(sphere_yaml(y, sizeof y, "name: cmaes", "min", 4), MAXT);
+    sim *b = sim_new(sphere_yaml(y, sizeof y, "name: hazero", "min", 4), MAXT);
     assert_string_equal(a->opt->name, "cmaes");
     assert_string_equal(b->opt->name, "hazero");
     sim_run(a, 50, sphere);

@@ -20,20 +20,11 @@
 #include "optimizers/optimizer.h"
 #include "spec/spec.h"
 #include "core/util.h"
+#include "sim_history.h"
 
 #define MAXT 4000
 
-typedef struct sim {
-    hpo_spec *spec;
-    const hpo_optimizer *opt;
-    hpo_trial_row rows[MAXT];
-    double cfg[2][MAXT];
-    const double *config[2];
-    size_t n;
-    int rounds;
-} sim;
-
-static sim *sim_new(const char *algo)
+static sim *hb_new(const char *algo)
 {
     char yaml[512];
     snprintf(yaml, sizeof yaml,
@@ -41,47 +32,19 @@ static sim *sim_new(const char *algo)
              "space:\n  x: {type: float, low: 0, high: 1}\n  y: {type: float, low: 0, high: 1}\n"
              "objective: {metric: loss}\nfidelity: {param: epochs, min: 1, max: 81, eta: 3}\n"
              "algorithm: {name: %s}\nbudget: {max_trials: 100000}\n", algo);
-    sim *s = xcalloc(1, sizeof *s);
-    assert_int_equal(spec_parse(&s->spec, "test.yaml", yaml, strlen(yaml)), 0);
-    assert_int_equal(optimizer_for_spec(s->spec, &s->opt), 0);
-    s->config[0] = s->cfg[0];
-    s->config[1] = s->cfg[1];
-    return s;
+    return sim_new(yaml, MAXT);
 }
 
-static void sim_free(sim *s)
-{
-    spec_free(s->spec);
-    free(s);
-}
+/* Every trial finishes with loss = x (so the best configs are those with
+ * the smallest x), failing those `fail_if` says. */
+static int (*fail_if)(double x);
+static double loss_x(const double *v) { return fail_if && fail_if(v[0]) ? NAN : v[0]; }
 
-/* Plan one round, then let every trial finish: loss = x (so the best
- * configs are those with the smallest x), failing those with `fail_if`. */
-static int sim_round(sim *s, hpo_proposal *out, int (*fail_if)(double x))
+/* Plan one round, then let every trial finish. */
+static int hb_round(sim *s, hpo_proposal *out, int (*fails)(double x))
 {
-    static double vals[MAXT][2];
-    for (int i = 0; i < MAXT; i++) out[i].values = vals[i];
-    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
-    int n = 0;
-    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, MAXT - (int)s->n, out, &n), 0);
-    for (int i = 0; i < n; i++) {
-        hpo_trial_row *r = &s->rows[s->n];
-        memset(r, 0, sizeof *r);
-        r->trial_id = (int64_t)s->n;
-        r->round = s->rounds;
-        r->parent_id = out[i].parent_id;
-        r->budget = out[i].budget;
-        r->bracket = out[i].bracket;
-        r->rung = out[i].rung;
-        s->cfg[0][s->n] = out[i].values[0];
-        s->cfg[1][s->n] = out[i].values[1];
-        int failed = fail_if && fail_if(out[i].values[0]);
-        snprintf(r->status, sizeof r->status, "%s", failed ? HPO_STATUS_FAILED : HPO_STATUS_COMPLETED);
-        r->objective = failed ? NAN : out[i].values[0];
-        s->n++;
-    }
-    s->rounds++;
-    return n;
+    fail_if = fails;
+    return sim_round(s, MAXT - (int)s->n, loss_x, out);
 }
 
 /* Count the proposals of bracket s at budget b. */
@@ -95,7 +58,7 @@ static int count(const hpo_proposal *out, int n, int s, double b)
 static void test_hyperband_tables(void **state)
 {
     (void)state;
-    sim *s = sim_new("hyperband");
+    sim *s = hb_new("hyperband");
     static hpo_proposal out[MAXT];
     /* round k of the iteration: rung k of every bracket s >= k */
     static const struct { int s; double budget; int n; } table[5][5] = {
@@ -108,7 +71,7 @@ static void test_hyperband_tables(void **state)
     static const int totals[5] = {143, 45, 13, 4, 1};
     for (int iteration = 0; iteration < 2; iteration++)
         for (int k = 0; k < 5; k++) {
-            int n = sim_round(s, out, NULL);
+            int n = hb_round(s, out, NULL);
             assert_int_equal(n, totals[k]);
             for (int j = 0; j < 5 - k; j++)
                 assert_int_equal(count(out, n, table[k][j].s, table[k][j].budget), table[k][j].n);
@@ -129,11 +92,11 @@ static void test_hyperband_tables(void **state)
 static void test_promotes_the_best(void **state)
 {
     (void)state;
-    sim *s = sim_new("sh");
+    sim *s = hb_new("sh");
     static hpo_proposal out[MAXT];
-    int n0 = sim_round(s, out, NULL);
+    int n0 = hb_round(s, out, NULL);
     assert_int_equal(n0, 81);
-    int n1 = sim_round(s, out, NULL);
+    int n1 = hb_round(s, out, NULL);
     assert_int_equal(n1, 27);
     /* the 27 promoted are exactly the 27 smallest x of the 81 */
     double xs[81];
@@ -145,7 +108,7 @@ static void test_promotes_the_best(void **state)
         assert_true(below < 27);
     }
     static const int sizes[] = {9, 3, 1, 81};   /* then a new SH bracket */
-    for (int k = 0; k < 4; k++) assert_int_equal(sim_round(s, out, NULL), sizes[k]);
+    for (int k = 0; k < 4; k++) assert_int_equal(hb_round(s, out, NULL), sizes[k]);
     assert_true(out[0].budget == 1 && out[0].parent_id == -1);
     sim_free(s);
 }
@@ -155,10 +118,10 @@ static int fails_when_small(double x) { return x < 0.2; }
 static void test_failed_never_promoted(void **state)
 {
     (void)state;
-    sim *s = sim_new("sh");
+    sim *s = hb_new("sh");
     static hpo_proposal out[MAXT];
-    sim_round(s, out, fails_when_small);   /* the best configs all fail */
-    int n1 = sim_round(s, out, fails_when_small);
+    hb_round(s, out, fails_when_small);   /* the best configs all fail */
+    int n1 = hb_round(s, out, fails_when_small);
     assert_int_equal(n1, 27);
     for (int i = 0; i < n1; i++) {
         assert_true(out[i].values[0] >= 0.2);

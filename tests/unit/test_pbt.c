@@ -24,6 +24,7 @@
 #include "optimizers/optimizer.h"
 #include "spec/spec.h"
 #include "core/util.h"
+#include "sim_history.h"
 
 #define MAXT 2000
 #define NP 5          /* parameters of the space below */
@@ -37,17 +38,6 @@ static const char *const SPACE =
     "  opt: {type: choice, values: [sgd, adam, rmsprop, lamb]}\n"
     "  mom: {type: float, low: 0.5, high: 0.99, when: \"opt == sgd\"}\n";
 
-typedef struct sim {
-    hpo_spec *spec;
-    const hpo_optimizer *opt;
-    hpo_trial_row rows[MAXT];
-    double cfg[NP][MAXT];
-    const double *config[NP];
-    size_t n;
-    int rounds;
-    int (*fail_if)(const double *values);
-} sim;
-
 static char *spec_text(const char *fidelity, const char *algorithm, unsigned seed)
 {
     static char yaml[2048];
@@ -58,54 +48,23 @@ static char *spec_text(const char *fidelity, const char *algorithm, unsigned see
     return yaml;
 }
 
-static sim *sim_new(const char *fidelity, const char *algorithm, unsigned seed)
+/* Which trials fail (set by a test after pbt_new; none by default). */
+static int (*fail_if)(const double *values);
+
+static sim *pbt_new(const char *fidelity, const char *algorithm, unsigned seed)
 {
-    const char *yaml = spec_text(fidelity, algorithm, seed);
-    sim *s = xcalloc(1, sizeof *s);
-    int r = spec_parse(&s->spec, "test.yaml", yaml, strlen(yaml));
-    if (r != 0) fail_msg("%s", hpo_error_last());
+    fail_if = NULL;
+    sim *s = sim_new(spec_text(fidelity, algorithm, seed), MAXT);
     assert_int_equal(s->spec->space.n, NP);
-    assert_int_equal(optimizer_for_spec(s->spec, &s->opt), 0);
-    for (int p = 0; p < NP; p++) s->config[p] = s->cfg[p];
     return s;
 }
 
-static void sim_free(sim *s)
-{
-    spec_free(s->spec);
-    free(s);
-}
+/* Every trial finishes with loss = x, or fails when fail_if says so. */
+static double loss_x(const double *v) { return fail_if && fail_if(v) ? NAN : v[0]; }
 
-/* Plan one round (at most `max` trials) into out, then let its trials
- * finish: loss = x, or failed when s->fail_if says so. */
-static int sim_round_max(sim *s, hpo_proposal *out, int max)
-{
-    static double vals[MAXT][NP];
-    for (int i = 0; i < MAXT; i++) out[i].values = vals[i];
-    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
-    int n = -1;
-    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, max, out, &n), 0);
-    assert_true(n >= 0 && n <= max);
-    for (int i = 0; i < n; i++) {
-        hpo_trial_row *r = &s->rows[s->n];
-        memset(r, 0, sizeof *r);
-        r->trial_id = (int64_t)s->n;
-        r->round = s->rounds;
-        r->parent_id = out[i].parent_id;
-        r->budget = out[i].budget;
-        r->bracket = out[i].bracket;
-        r->rung = out[i].rung;
-        for (int p = 0; p < NP; p++) s->cfg[p][s->n] = out[i].values[p];
-        int failed = s->fail_if && s->fail_if(out[i].values);
-        snprintf(r->status, sizeof r->status, "%s", failed ? HPO_STATUS_FAILED : HPO_STATUS_COMPLETED);
-        r->objective = failed ? NAN : out[i].values[0];
-        s->n++;
-    }
-    s->rounds++;
-    return n;
-}
-
-static int sim_round(sim *s, hpo_proposal *out) { return sim_round_max(s, out, MAXT - (int)s->n); }
+/* Plan one round (at most `max` trials) into out, then let its trials finish. */
+static int pbt_round_max(sim *s, hpo_proposal *out, int max) { return sim_round(s, max, loss_x, out); }
+static int pbt_round(sim *s, hpo_proposal *out) { return pbt_round_max(s, out, MAXT - (int)s->n); }
 
 static const char *const FID = "{param: epochs, min: 1, max: 10}";
 
@@ -167,50 +126,50 @@ static void test_generations_and_budgets(void **state)
 {
     (void)state;
     /* interval 3 up to max 10: budgets 3, 6, 9, then capped at 10 */
-    sim *s = sim_new(FID, "{name: pbt, population_size: 6, perturbation_interval: 3}", 1);
+    sim *s = pbt_new(FID, "{name: pbt, population_size: 6, perturbation_interval: 3}", 1);
     static hpo_proposal out[MAXT];
     static const double budgets[] = {3, 6, 9, 10};
     for (int g = 0; g < 4; g++) {
-        int n = sim_round(s, out);
+        int n = pbt_round(s, out);
         assert_generation(out, n, 6, g, budgets[g]);
         for (int i = 0; i < n && g == 0; i++) assert_int_equal(out[i].parent_id, -1);
         for (int i = 0; i < n && g > 0; i++) assert_true(out[i].parent_id >= 0);
     }
-    assert_int_equal(sim_round(s, out), 0);   /* fidelity.max reached: nothing more */
+    assert_int_equal(pbt_round(s, out), 0);   /* fidelity.max reached: nothing more */
     sim_free(s);
 
     /* defaults: population 8, interval fidelity.min (1), so 10 generations */
-    s = sim_new(FID, "{name: pbt}", 1);
-    for (int g = 0; g < 10; g++) assert_generation(out, sim_round(s, out), 8, g, g + 1);
-    assert_int_equal(sim_round(s, out), 0);
+    s = pbt_new(FID, "{name: pbt}", 1);
+    for (int g = 0; g < 10; g++) assert_generation(out, pbt_round(s, out), 8, g, g + 1);
+    assert_int_equal(pbt_round(s, out), 0);
     sim_free(s);
 
     /* rounds: 3 generations only */
-    s = sim_new(FID, "{name: pbt, population_size: 4, rounds: 3}", 1);
-    for (int g = 0; g < 3; g++) assert_generation(out, sim_round(s, out), 4, g, g + 1);
-    assert_int_equal(sim_round(s, out), 0);
+    s = pbt_new(FID, "{name: pbt, population_size: 4, rounds: 3}", 1);
+    for (int g = 0; g < 3; g++) assert_generation(out, pbt_round(s, out), 4, g, g + 1);
+    assert_int_equal(pbt_round(s, out), 0);
     sim_free(s);
 
     /* a fractional interval reaches the trial rounded, not as 0.30000000000000004 */
-    s = sim_new("{param: data_fraction, min: 0.1, max: 1}", "{name: pbt, population_size: 2}", 1);
+    s = pbt_new("{param: data_fraction, min: 0.1, max: 1}", "{name: pbt, population_size: 2}", 1);
     for (int g = 0; g < 10; g++) {
         char want[16];
         snprintf(want, sizeof want, "%.1f", 0.1 * (g + 1));
-        assert_generation(out, sim_round(s, out), 2, g, strtod(want, NULL));
+        assert_generation(out, pbt_round(s, out), 2, g, strtod(want, NULL));
     }
-    assert_int_equal(sim_round(s, out), 0);
+    assert_int_equal(pbt_round(s, out), 0);
     sim_free(s);
 }
 
 static void test_max_trials_cuts_a_generation(void **state)
 {
     (void)state;
-    sim *s = sim_new(FID, "{name: pbt, population_size: 8}", 3);
+    sim *s = pbt_new(FID, "{name: pbt, population_size: 8}", 3);
     static hpo_proposal out[MAXT];
-    assert_int_equal(sim_round_max(s, out, 5), 5);     /* members 0..4 */
+    assert_int_equal(pbt_round_max(s, out, 5), 5);     /* members 0..4 */
     for (int i = 0; i < 5; i++) assert_int_equal(out[i].bracket, i);
     /* the members without a trial are replaced like failed ones */
-    int n = sim_round(s, out);
+    int n = pbt_round(s, out);
     assert_generation(out, n, 8, 1, 2);
     for (int i = 5; i < 8; i++) assert_true(out[i].parent_id >= 0 && s->rows[out[i].parent_id].bracket != i);
     sim_free(s);
@@ -259,25 +218,17 @@ static void check_exploit_round(const sim *s, const hpo_proposal *out, int n, si
 }
 
 /* Plan the next round without running it. */
-static int sim_plan(sim *s, hpo_proposal *out)
-{
-    static double vals[MAXT][NP];
-    for (int i = 0; i < MAXT; i++) out[i].values = vals[i];
-    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
-    int n = -1;
-    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, 1000, out, &n), 0);
-    return n;
-}
+static int pbt_plan(sim *s, hpo_proposal *out) { return sim_propose(s, 1000, out); }
 
 /* Spelled out on one generation: of 8 members, exactly the 2 with the
  * largest loss are exploited, each from one of the 2 with the smallest. */
 static void test_exploit_and_explore(void **state)
 {
     (void)state;
-    sim *s = sim_new(FID, "{name: pbt, population_size: 8}", 4);
+    sim *s = pbt_new(FID, "{name: pbt, population_size: 8}", 4);
     static hpo_proposal out[MAXT];
-    sim_round(s, out);
-    int n = sim_plan(s, out);
+    pbt_round(s, out);
+    int n = pbt_plan(s, out);
     assert_generation(out, n, 8, 1, 2);
     for (int i = 0; i < n; i++) {
         int below = 0;                        /* members with a smaller loss than member i */
@@ -313,12 +264,12 @@ static void test_every_generation(void **state)
     static hpo_proposal out[MAXT];
     int woke = 0, slept = 0;                  /* mom made active / inactive by opt's move */
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        sim *s = sim_new("{param: epochs, min: 1, max: 30}", cases[c].algo, (unsigned)c);
+        sim *s = pbt_new("{param: epochs, min: 1, max: 30}", cases[c].algo, (unsigned)c);
         size_t first = s->n;
-        sim_round(s, out);
+        pbt_round(s, out);
         int moved_choice = 0;
         for (int g = 1; g < 30; g++) {
-            int n = sim_plan(s, out);
+            int n = pbt_plan(s, out);
             assert_generation(out, n, cases[c].pop, g, g + 1);
             check_exploit_round(s, out, n, first, cases[c].pop, cases[c].k);
             for (int i = 0; i < n; i++) {
@@ -328,7 +279,7 @@ static void test_every_generation(void **state)
                 slept += !isnan(s->cfg[4][out[i].parent_id]) && isnan(out[i].values[4]);
             }
             first = s->n;
-            assert_int_equal(sim_round(s, out), n);   /* the same plan, run */
+            assert_int_equal(pbt_round(s, out), n);   /* the same plan, run */
         }
         assert_true(moved_choice > 0);
         sim_free(s);
@@ -342,14 +293,14 @@ static int fails_always(const double *v) { (void)v; return 1; }
 static void test_failed_members_replaced(void **state)
 {
     (void)state;
-    sim *s = sim_new(FID, "{name: pbt, population_size: 8}", 5);
-    s->fail_if = fails_when_big;              /* most members fail */
+    sim *s = pbt_new(FID, "{name: pbt, population_size: 8}", 5);
+    fail_if = fails_when_big;              /* most members fail */
     static hpo_proposal out[MAXT];
-    sim_round(s, out);
+    pbt_round(s, out);
     int failed = 0;
     for (size_t t = 0; t < 8; t++) failed += strcmp(s->rows[t].status, HPO_STATUS_FAILED) == 0;
     assert_true(failed > 2 && failed < 8);     /* seed 5: more fail than the quantile */
-    int n = sim_plan(s, out);
+    int n = pbt_plan(s, out);
     check_exploit_round(s, out, n, 0, 8, 2);
     for (int i = 0; i < n; i++) {
         const hpo_trial_row *parent = &s->rows[out[i].parent_id];
@@ -358,10 +309,10 @@ static void test_failed_members_replaced(void **state)
     sim_free(s);
 
     /* nobody completed: nothing to copy, so every member starts afresh */
-    s = sim_new(FID, "{name: pbt, population_size: 4}", 5);
-    s->fail_if = fails_always;
-    sim_round(s, out);
-    int m = sim_round(s, out);
+    s = pbt_new(FID, "{name: pbt, population_size: 4}", 5);
+    fail_if = fails_always;
+    pbt_round(s, out);
+    int m = pbt_round(s, out);
     assert_generation(out, m, 4, 1, 2);
     for (int i = 0; i < m; i++) assert_int_equal(out[i].parent_id, -1);
     sim_free(s);
@@ -370,10 +321,10 @@ static void test_failed_members_replaced(void **state)
 static void test_random_init(void **state)
 {
     (void)state;
-    sim *s = sim_new(FID, "{name: pbt, population_size: 8, random_init_probability: 1}", 6);
+    sim *s = pbt_new(FID, "{name: pbt, population_size: 8, random_init_probability: 1}", 6);
     static hpo_proposal out[MAXT];
-    sim_round(s, out);
-    int n = sim_round(s, out);
+    pbt_round(s, out);
+    int n = pbt_round(s, out);
     assert_generation(out, n, 8, 1, 2);
     int fresh = 0;
     for (int i = 0; i < n; i++) {
@@ -387,9 +338,9 @@ static void test_random_init(void **state)
 /* Run a whole sweep; return the trials' configs and positions flattened. */
 static size_t whole_run(unsigned seed, double *flat)
 {
-    sim *s = sim_new(FID, "{name: pbt, population_size: 5, perturbation_ratio: 0.4}", seed);
+    sim *s = pbt_new(FID, "{name: pbt, population_size: 5, perturbation_ratio: 0.4}", seed);
     static hpo_proposal out[MAXT];
-    while (sim_round(s, out) > 0) {}
+    while (pbt_round(s, out) > 0) {}
     size_t k = 0;
     for (size_t t = 0; t < s->n; t++) {
         for (int p = 0; p < NP; p++) flat[k++] = s->cfg[p][t];
@@ -419,9 +370,9 @@ static void test_deterministic(void **state)
 static void test_lineage(void **state)
 {
     (void)state;
-    sim *s = sim_new(FID, "{name: pbt, population_size: 6}", 9);
+    sim *s = pbt_new(FID, "{name: pbt, population_size: 6}", 9);
     static hpo_proposal out[MAXT];
-    while (sim_round(s, out) > 0) {}
+    while (pbt_round(s, out) > 0) {}
     assert_int_equal(s->n, 60);
     int seen[6][10] = {{0}};
     for (size_t t = 0; t < s->n; t++) {

@@ -23,83 +23,12 @@
 #include "optimizers/optimizer.h"
 #include "spec/spec.h"
 #include "core/util.h"
+#include "sim_history.h"
 
 #define MAXT 6000
-#define MAXP 8
+#define MAXP SIM_MAXP
 
-typedef double (*objective_fn)(const double *v);
-
-typedef struct sim {
-    hpo_spec *spec;
-    const hpo_optimizer *opt;
-    hpo_trial_row *rows;
-    double *cfg[MAXP];
-    const double *config[MAXP];
-    size_t n;
-    int rounds;
-    double best, worst;       /* lowest and highest objective seen */
-} sim;
-
-static sim *sim_new(const char *yaml)
-{
-    sim *s = xcalloc(1, sizeof *s);
-    assert_int_equal(spec_parse(&s->spec, "t.yaml", yaml, strlen(yaml)), 0);
-    assert_int_equal(optimizer_for_spec(s->spec, &s->opt), 0);
-    assert_true(s->spec->space.n <= MAXP);
-    s->rows = xcalloc(MAXT, sizeof *s->rows);
-    for (int p = 0; p < MAXP; p++) s->config[p] = s->cfg[p] = xcalloc(MAXT, sizeof(double));
-    s->best = INFINITY;
-    s->worst = -INFINITY;
-    return s;
-}
-
-static void sim_free(sim *s)
-{
-    spec_free(s->spec);
-    free(s->rows);
-    for (int p = 0; p < MAXP; p++) free(s->cfg[p]);
-    free(s);
-}
-
-/* Propose one round (at most `max`), then let every trial finish with f of
- * its config; NaN from f makes it a failed trial.  Returns the round's size. */
-static int sim_round(sim *s, int max, objective_fn f, hpo_proposal *out)
-{
-    static double vals[MAXT][MAXP];
-    /* out has room for MAXT; the optimizer writes at most its popsize */
-    for (int i = 0; i < max && i < MAXT; i++) out[i].values = vals[i];
-    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
-    int n = -1;
-    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, max, out, &n), 0);
-    assert_true(n >= 0 && n <= max);
-    for (int i = 0; i < n; i++) {
-        hpo_trial_row *r = &s->rows[s->n];
-        memset(r, 0, sizeof *r);
-        r->trial_id = (int64_t)s->n;
-        r->round = s->rounds;
-        r->parent_id = -1;
-        for (int p = 0; p < s->spec->space.n; p++) s->cfg[p][s->n] = out[i].values[p];
-        double y = f ? f(out[i].values) : 0;
-        snprintf(r->status, sizeof r->status, "%s", isnan(y) ? HPO_STATUS_FAILED : HPO_STATUS_COMPLETED);
-        r->objective = y;
-        if (!isnan(y) && y < s->best) s->best = y;
-        if (!isnan(y) && y > s->worst) s->worst = y;
-        s->n++;
-    }
-    s->rounds++;
-    return n;
-}
-
-/* Run until `trials` trials, rounds as the driver sizes them: the
- * optimizer's own size, or parallel.round_size for the others. */
-static void sim_run(sim *s, long trials, objective_fn f)
-{
-    static hpo_proposal out[MAXT];
-    while ((long)s->n < trials) {
-        long room = trials - (long)s->n, want = s->opt->sizes_its_rounds ? 65536 : s->spec->round_size;
-        if (sim_round(s, (int)(room < want ? room : want), f, out) == 0) break;
-    }
-}
+typedef sim_objective objective_fn;
 
 /* ---- objectives -------------------------------------------------------- */
 
@@ -137,8 +66,8 @@ static void test_deterministic(void **state)
 {
     (void)state;
     char y[1024];
-    sim *a = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 7));
-    sim *b = sim_new(y);
+    sim *a = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 7), MAXT);
+    sim *b = sim_new(y, MAXT);
     sim_run(a, 60, branin);
     sim_run(b, 60, branin);
     assert_int_equal(a->n, b->n);
@@ -156,7 +85,7 @@ static void test_deterministic(void **state)
     assert_int_equal(n2, 5);
     assert_memory_equal(v1, v2, sizeof v1);
 
-    sim *c = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 8));
+    sim *c = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 8), MAXT);
     sim_run(c, 5, branin);
     assert_true(memcmp(c->cfg[0], a->cfg[0], sizeof(double) * 5) != 0);
     sim_free(a);
@@ -169,14 +98,14 @@ static void test_rounds_are_steps(void **state)
     (void)state;
     char y[1024];
     static hpo_proposal out[MAXT];
-    sim *s = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 1));
+    sim *s = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 1), MAXT);
     assert_int_equal(s->opt->sizes_its_rounds, 1);
     assert_int_equal(sim_round(s, 65536, branin, out), 5);
     for (int i = 0; i < 5; i++) assert_true(isnan(out[i].budget) && out[i].parent_id == -1 && out[i].rung == -1);
     assert_int_equal(sim_round(s, 2, branin, out), 2);   /* budget.max_trials nearly spent */
     assert_int_equal(sim_round(s, 65536, branin, out), 5);
     sim_free(s);
-    s = sim_new(branin_yaml(y, sizeof y, "name: pshe2, popsize: 9, alpha: 1, epsilon: 0, round: 3", "min", 1));
+    s = sim_new(branin_yaml(y, sizeof y, "name: pshe2, popsize: 9, alpha: 1, epsilon: 0, round: 3", "min", 1), MAXT);
     assert_int_equal(sim_round(s, 65536, branin, out), 9);
     sim_free(s);
 }
@@ -193,7 +122,7 @@ static void test_in_bounds(void **state)
         "  opt: {type: choice, values: [sgd, adam, rmsprop]}\n"
         "  mom: {type: float, low: 0.8, high: 0.99, when: \"opt == sgd\"}\n"
         "objective: {metric: loss}\nalgorithm: {name: pshe2, alpha: 1, epsilon: 1, popsize: 20}\nseed: 3\n";
-    sim *s = sim_new(yaml);
+    sim *s = sim_new(yaml, MAXT);
     sim_run(s, 1000, lower_is_wall);
     const hpo_space *sp = &s->spec->space;
     int saw_sgd = 0, saw_other = 0;
@@ -226,7 +155,7 @@ static void test_init_value(void **state)
         "- {name: bs, init_value: 12, type: int, greater_than: 10, lower_than: 20}\n"
         "objective: {metric: acc, mode: max}\nalgorithm: {name: pshe2}\n";
     static hpo_proposal out[MAXT];
-    sim *s = sim_new(yaml);
+    sim *s = sim_new(yaml, MAXT);
     assert_int_equal(sim_round(s, 65536, NULL, out), 5);
     assert_true(fabs(out[0].values[0] - 0.001) < 1e-12);
     assert_true(out[0].values[1] == 12);
@@ -249,7 +178,7 @@ static double branin_median_regret(const char *algorithm, const char *mode, long
     double regret[10];
     for (unsigned seed = 1; seed <= 10; seed++) {
         char y[1024];
-        sim *s = sim_new(branin_yaml(y, sizeof y, algorithm, mode, seed));
+        sim *s = sim_new(branin_yaml(y, sizeof y, algorithm, mode, seed), MAXT);
         int max = strcmp(mode, "max") == 0;
         sim_run(s, trials, max ? neg_branin : branin);
         assert_int_equal(s->n, trials);
@@ -276,7 +205,7 @@ static void test_failures(void **state)
     (void)state;
     char y[1024];
     static hpo_proposal out[MAXT];
-    sim *s = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 2));
+    sim *s = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 2), MAXT);
     for (int r = 0; r < 30; r++) sim_round(s, 65536, quadratic_or_fail, out);
     assert_true(s->best < 1.0);
     for (int i = 0; i < 5; i++) assert_true(isfinite(out[i].values[0]) && isfinite(out[i].values[1]));

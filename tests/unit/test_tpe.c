@@ -23,75 +23,48 @@
 #include "optimizers/optimizer.h"
 #include "spec/spec.h"
 #include "core/util.h"
+#include "sim_history.h"
 
 #define MAXT 400
-#define MAXP 8
+#define MAXP SIM_MAXP
 
-typedef double (*objective_fn)(const double *x);   /* NaN: the trial fails */
+typedef sim_objective objective_fn;   /* NaN: the trial fails */
 
-typedef struct sim {
-    hpo_spec *spec;
-    const hpo_optimizer *opt;
-    objective_fn f;
-    hpo_trial_row rows[MAXT];
-    double cfg[MAXP][MAXT];
-    const double *config[MAXP];
-    size_t n;
-    int rounds;
-    double budget;           /* the budget trials complete at (NaN: none) */
-} sim;
+/* The objective and the budget the trials of the sweep made last by
+ * tpe_new complete with (NaN: none); a test sets tpe_budget by hand. */
+static objective_fn tpe_f;
+static double tpe_budget;
 
 /* `extra`: "max" for mode: max, or more YAML (a fidelity: section). */
-static sim *sim_new(const char *space, const char *algorithm, unsigned seed, objective_fn f, const char *extra)
+static sim *tpe_new(const char *space, const char *algorithm, unsigned seed, objective_fn f, const char *extra)
 {
     char yaml[2048];
     int max = extra && strcmp(extra, "max") == 0;
     snprintf(yaml, sizeof yaml,
              "name: t\ncommand: [./t]\nspace:\n%sobjective: {metric: loss%s}\nalgorithm: %s\nseed: %u\n%s", space,
              max ? ", mode: max" : "", algorithm, seed, extra && !max ? extra : "");
-    sim *s = xcalloc(1, sizeof *s);
-    assert_int_equal(spec_parse(&s->spec, "test.yaml", yaml, strlen(yaml)), 0);
-    assert_int_equal(optimizer_for_spec(s->spec, &s->opt), 0);
-    assert_true(s->spec->space.n <= MAXP);
-    for (int p = 0; p < MAXP; p++) s->config[p] = s->cfg[p];
-    s->f = f;
-    s->budget = NAN;
-    return s;
+    tpe_f = f;
+    tpe_budget = NAN;
+    return sim_new(yaml, MAXT);
 }
 
-static void sim_free(sim *s)
+/* Append one trial that ends with objective y (NaN: failed) at `budget`. */
+static void tpe_add(sim *s, const double *x, double y, double budget)
 {
-    spec_free(s->spec);
-    free(s);
-}
-
-/* Append one trial that ends with objective y (NaN: failed). */
-static void sim_add(sim *s, const double *x, double y, double budget)
-{
-    assert_true(s->n < MAXT);
-    hpo_trial_row *r = &s->rows[s->n];
-    memset(r, 0, sizeof *r);
-    r->trial_id = (int64_t)s->n;
-    r->round = s->rounds;
-    r->parent_id = -1;
-    r->budget = budget;
-    r->bracket = r->rung = -1;
-    for (int p = 0; p < s->spec->space.n; p++) s->cfg[p][s->n] = x[p];
-    snprintf(r->status, sizeof r->status, "%s", isnan(y) ? HPO_STATUS_FAILED : HPO_STATUS_COMPLETED);
-    r->objective = y;
-    s->n++;
+    hpo_proposal at = {.budget = budget, .parent_id = -1, .bracket = -1, .rung = -1};
+    sim_add(s, x, y, &at);
 }
 
 /* Plan one round of at most q into vals (q rows of MAXP), run it. */
-static int sim_round(sim *s, int q, double vals[][MAXP])
+static int tpe_round(sim *s, int q, double vals[][MAXP])
 {
     hpo_proposal out[64];
     assert_true(q <= 64);
-    for (int i = 0; i < q; i++) out[i].values = vals[i];
-    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
-    int n = 0;
-    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, q, out, &n), 0);
-    for (int i = 0; i < n; i++) sim_add(s, vals[i], s->f(vals[i]), s->budget);
+    int n = sim_propose(s, q, out);
+    for (int i = 0; i < n; i++) {
+        memcpy(vals[i], out[i].values, sizeof(double) * MAXP);
+        tpe_add(s, vals[i], tpe_f(vals[i]), tpe_budget);
+    }
     s->rounds++;
     return n;
 }
@@ -147,11 +120,11 @@ static const char *line_space = "  x: {type: float, low: 0, high: 1}\n";
 static sim *run_sweep(const char *space, const char *algo, unsigned seed, objective_fn f, int trials, int q,
                       const char *extra)
 {
-    sim *s = sim_new(space, algo, seed, f, extra);
+    sim *s = tpe_new(space, algo, seed, f, extra);
     double vals[64][MAXP];
     while ((int)s->n < trials) {
         int want = trials - (int)s->n < q ? trials - (int)s->n : q;
-        assert_int_equal(sim_round(s, want, vals), want);
+        assert_int_equal(tpe_round(s, want, vals), want);
     }
     return s;
 }
@@ -238,7 +211,7 @@ static void test_liar_distinct(void **state)
      * within 1% of the box of each other). */
     sim *s = run_sweep(branin_space, "tpe", 1, branin, 30, 6, NULL);
     double v[64][MAXP];
-    assert_int_equal(sim_round(s, 16, v), 16);
+    assert_int_equal(tpe_round(s, 16, v), 16);
     for (int i = 0; i < 16; i++)
         for (int j = 0; j < i; j++)
             assert_true(fabs(v[i][0] - v[j][0]) > 0.15 || fabs(v[i][1] - v[j][1]) > 0.15);
@@ -247,8 +220,8 @@ static void test_liar_distinct(void **state)
     const char *algos[] = {"{name: tpe, n_startup: 3}", "{name: tpe, n_startup: 3, multivariate: false}"};
     for (int k = 0; k < 2; k++) {
         s = run_sweep(tiny_space, algos[k], 2, tiny, 3, 3, NULL);
-        assert_int_equal(sim_round(s, 4, v), 4);
-        assert_int_equal(sim_round(s, 3, v), 3);
+        assert_int_equal(tpe_round(s, 4, v), 4);
+        assert_int_equal(tpe_round(s, 3, v), 3);
         double all[10][MAXP];
         for (int t = 0; t < 10; t++) all[t][0] = s->cfg[0][t], all[t][1] = s->cfg[1][t];
         assert_true(distinct(10, 2, all));
@@ -285,22 +258,19 @@ static double near_09(const double *x) { return fabs(x[0] - 0.9); }
 static void propose_only(sim *s, int q, double vals[][MAXP])
 {
     hpo_proposal out[64];
-    for (int i = 0; i < q; i++) out[i].values = vals[i];
-    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
-    int n = 0;
-    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, q, out, &n), 0);
-    assert_int_equal(n, q);
+    assert_int_equal(sim_propose(s, q, out), q);
+    for (int i = 0; i < q; i++) memcpy(vals[i], out[i].values, sizeof(double) * MAXP);
 }
 
 static void test_model_budget(void **state)
 {
     (void)state;
     const char *fid = "fidelity: {param: epochs, min: 1, max: 81, eta: 3}\n";
-    sim *s = sim_new(line_space, "tpe", 9, near_01, fid);
+    sim *s = tpe_new(line_space, "tpe", 9, near_01, fid);
     double v[64][MAXP];
-    s->budget = 1;   /* 30 trials at budget 1 (as if run by another algorithm) */
-    for (int i = 0; i < 5; i++) sim_round(s, 6, v);
-    for (int i = 0; i < 9; i++) { double x = i / 8.0; sim_add(s, &x, near_09(&x), 81); }
+    tpe_budget = 1;   /* 30 trials at budget 1 (as if run by another algorithm) */
+    for (int i = 0; i < 5; i++) tpe_round(s, 6, v);
+    for (int i = 0; i < 9; i++) { double x = i / 8.0; tpe_add(s, &x, near_09(&x), 81); }
     /* 9 < n_startup trials at 81: the model is budget 1's, the pick near 0.1
      * (near: TPE's l/g peaks on the flank of the good trials, not on them) */
     propose_only(s, 1, v);
@@ -308,7 +278,7 @@ static void test_model_budget(void **state)
     assert_true(s->rows[s->n - 1].budget == 81);
     /* 10 at 81: now the model is 81's, the pick near 0.9 */
     double x = 0.95;
-    sim_add(s, &x, near_09(&x), 81);
+    tpe_add(s, &x, near_09(&x), 81);
     propose_only(s, 1, v);
     assert_true(fabs(v[0][0] - 0.9) < 0.25);
     sim_free(s);

@@ -1,0 +1,97 @@
+/*
+ * sim_history.c -- the optimizer tests' simulated history (sim_history.h).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_history.h"
+#include "store/journal.h"
+#include "core/util.h"
+
+sim *sim_new(const char *yaml, size_t cap)
+{
+    sim *s = xcalloc(1, sizeof *s);
+    if (spec_parse(&s->spec, "test.yaml", yaml, strlen(yaml)) != 0) fail_msg("%s", hpo_error_last());
+    if (optimizer_for_spec(s->spec, &s->opt) != 0) fail_msg("%s", hpo_error_last());
+    assert_true(s->spec->space.n <= SIM_MAXP);
+    s->cap = cap;
+    s->rows = xcalloc(cap, sizeof *s->rows);
+    for (int p = 0; p < SIM_MAXP; p++) s->config[p] = s->cfg[p] = xcalloc(cap, sizeof(double));
+    s->vals = xcalloc(cap * SIM_MAXP, sizeof(double));
+    s->best = INFINITY;
+    s->worst = -INFINITY;
+    return s;
+}
+
+void sim_free(sim *s)
+{
+    if (!s) return;
+    spec_free(s->spec);
+    free(s->rows);
+    for (int p = 0; p < SIM_MAXP; p++) free(s->cfg[p]);
+    free(s->vals);
+    free(s);
+}
+
+hpo_history sim_history_of(const sim *s)
+{
+    hpo_history h = {.n = s->n, .trials = s->rows, .config = (const double **)s->config};
+    return h;
+}
+
+int sim_propose(sim *s, int max, hpo_proposal *out)
+{
+    /* out has room for min(max, cap): an optimizer that sizes its own
+     * rounds is asked for "as many as you like" and writes its size */
+    assert_true(max >= 0);
+    for (int i = 0; i < max && (size_t)i < s->cap; i++) out[i].values = s->vals + (size_t)i * SIM_MAXP;
+    hpo_history h = sim_history_of(s);
+    int n = -1;
+    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, max, out, &n), 0);
+    assert_true(n >= 0 && n <= max && (size_t)n <= s->cap);
+    return n;
+}
+
+void sim_add(sim *s, const double *x, double y, const hpo_proposal *p)
+{
+    assert_true(s->n < s->cap);
+    hpo_trial_row *r = &s->rows[s->n];
+    memset(r, 0, sizeof *r);
+    r->trial_id = (int64_t)s->n;
+    r->round = s->rounds;
+    r->parent_id = p ? p->parent_id : -1;
+    r->budget = p ? p->budget : NAN;
+    r->bracket = p ? p->bracket : -1;
+    r->rung = p ? p->rung : -1;
+    for (int k = 0; k < s->spec->space.n; k++) s->cfg[k][s->n] = x[k];
+    snprintf(r->status, sizeof r->status, "%s", isnan(y) ? HPO_STATUS_FAILED : HPO_STATUS_COMPLETED);
+    r->objective = y;
+    if (!isnan(y) && y < s->best) s->best = y;
+    if (!isnan(y) && y > s->worst) s->worst = y;
+    s->n++;
+}
+
+int sim_round(sim *s, int max, sim_objective f, hpo_proposal *out)
+{
+    int n = sim_propose(s, max, out);
+    for (int i = 0; i < n; i++) sim_add(s, out[i].values, f ? f(out[i].values) : 0, &out[i]);
+    s->rounds++;
+    return n;
+}
+
+void sim_run(sim *s, long trials, sim_objective f)
+{
+    hpo_proposal *out = xcalloc(s->cap, sizeof *out);
+    while ((long)s->n < trials) {
+        long room = trials - (long)s->n, want = s->opt->sizes_its_rounds ? 65536 : s->spec->round_size;
+        if (sim_round(s, (int)(room < want ? room : want), f, out) == 0) break;
+    }
+    free(out);
+}

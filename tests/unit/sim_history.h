@@ -1,0 +1,59 @@
+/*
+ * sim_history.h -- the simulated history the optimizer unit tests drive
+ * an optimizer with, the way `hpo run` does: propose a round from the
+ * history, let every trial "complete" with a known function of its config,
+ * append the rows, repeat.  One copy for test_{tpe,bohb,cmaes,pbt,pshe2,
+ * hyperband}.c (sim_history.c; the Makefile links it into every unit test).
+ */
+#ifndef HPO_SIM_HISTORY_H
+#define HPO_SIM_HISTORY_H
+
+#include <stddef.h>
+#include "optimizers/optimizer.h"
+#include "spec/spec.h"
+#include "store/results.h"
+
+#define SIM_MAXP 8          /* parameters at most */
+
+/* A trial's objective from its config; NaN makes it a failed trial. */
+typedef double (*sim_objective)(const double *values);
+
+typedef struct sim {
+    hpo_spec *spec;
+    const hpo_optimizer *opt;
+    hpo_trial_row *rows;             /* [cap], n used, in trial-id order */
+    double *cfg[SIM_MAXP];           /* cfg[p][t] */
+    const double *config[SIM_MAXP];  /* the same, for hpo_history */
+    double *vals;                    /* proposals' values, cap x SIM_MAXP */
+    size_t n, cap;
+    int rounds;                      /* rounds run so far: the next round's number */
+    double best, worst;              /* lowest and highest finite objective seen */
+} sim;
+
+/* A sweep of the spec in `yaml` (failing the test if it does not parse or
+ * its algorithm refuses it), with room for `cap` trials. */
+sim *sim_new(const char *yaml, size_t cap);
+void sim_free(sim *s);
+
+/* The history so far, as the optimizer sees it. */
+hpo_history sim_history_of(const sim *s);
+
+/* Propose round s->rounds (at most max trials) into out[0..n); out has
+ * room for min(max, cap), and the values live in s->vals until the next
+ * proposal.  Nothing is appended. */
+int sim_propose(sim *s, int max, hpo_proposal *out);
+
+/* Append one trial of config x that ended with objective y (NaN: failed)
+ * in round s->rounds, at the position p gives it (budget, parent, bracket,
+ * rung), or at none (NaN budget, -1) when p is NULL. */
+void sim_add(sim *s, const double *x, double y, const hpo_proposal *p);
+
+/* Propose a round, complete every trial with f (NULL: objective 0), and
+ * count the round.  Returns its size. */
+int sim_round(sim *s, int max, sim_objective f, hpo_proposal *out);
+
+/* Rounds until `trials` trials (or the optimizer has nothing more), sized
+ * as the driver sizes them: the optimizer's own size, or round_size. */
+void sim_run(sim *s, long trials, sim_objective f);
+
+#endif
