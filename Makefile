@@ -118,13 +118,14 @@ endif
 FORCE:
 
 # Every unit test links the optimizer tests' simulated history (sim_history.c).
-$(BUILD)/tests/sim_history.o: tests/unit/sim_history.c tests/unit/sim_history.h
+$(BUILD)/tests/sim_history.o: tests/unit/sim_history.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/sim_history.h $(BUILD)/tests/sim_history.o $(BUILD)/libhpo-internal.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/sim_history.o $(BUILD)/libhpo-internal.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/tests/sim_history.o $(BUILD)/libhpo-internal.a $(LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(BUILD)/tests/sim_history.o $(BUILD)/libhpo-internal.a $(LIBS) -lcmocka
+-include $(TESTS:=.d) $(BUILD)/tests/sim_history.d
 
 test: all $(TESTS)
 	@HPO_BUILD=$(BUILD) SAN=$(SAN) tests/run.sh $(TESTS)

@@ -79,7 +79,7 @@ int cmd_plan(int argc, char **argv)
     int running = round > 0 && plan_count(e) == round;
     if (driver_should_stop(e, st, reason, sizeof reason)) {
         printf("no next round: the sweep stops (%s)\n", reason);
-    } else if ((r = driver_propose_round(e, st, opt, round, &plan)) == 0) {
+    } else if ((r = driver_propose_round(e, st, opt, round, 0, &plan)) == 0) {
         printf("# round %d (%s): %d trials%s\n# trial", round, opt->name, plan->n,
                running ? ", as planned from the results so far" : "");
         for (int p = 0; p < e->spec->space.n; p++) printf("  %s", e->spec->space.params[p].name);

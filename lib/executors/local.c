@@ -12,12 +12,29 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+static char *self_exe;
+
+static void find_self(void) { self_exe = self_exe_path(); }
+
+const char *executor_hpo_binary(void)
+{
+    pthread_once(&self_once, find_self);
+    return self_exe;
+}
+
+int executor_slot_gpu(const hpo_spec *spec, int slot, int n_gpus)
+{
+    return (slot / spec->trials_per_gpu) % n_gpus;
+}
 
 struct hpo_executor {
     hpo_experiment *e;
@@ -28,7 +45,6 @@ struct hpo_executor {
     int finished, cancelling;
     char **gpus;                   /* CUDA_VISIBLE_DEVICES split at commas */
     int n_gpus;
-    char *hpo_bin;                 /* this process's executable: trials are `hpo_bin trial ...` */
 };
 
 static void split_gpus(hpo_executor *x)
@@ -50,7 +66,6 @@ static int local_open(hpo_executor **out, hpo_experiment *e)
     x->slots = e->spec->max_concurrent;
     x->pid = xcalloc((size_t)x->slots, sizeof(pid_t));
     split_gpus(x);
-    x->hpo_bin = self_exe_path();
     *out = x;
     return 0;
 }
@@ -75,8 +90,8 @@ static pid_t start_trial(hpo_executor *x, int slot, int index)
     pid_t pid = fork();
     if (pid != 0) return pid;
     if (x->n_gpus > 0)
-        setenv("CUDA_VISIBLE_DEVICES", x->gpus[(slot / x->e->spec->trials_per_gpu) % x->n_gpus], 1);
-    const char *bin = x->hpo_bin;
+        setenv("CUDA_VISIBLE_DEVICES", x->gpus[executor_slot_gpu(x->e->spec, slot, x->n_gpus)], 1);
+    const char *bin = executor_hpo_binary();
     execl(bin, bin, "trial", x->e->dir, round, idx, (char *)NULL);
     fprintf(stderr, "hpo: cannot run %s: %s\n", bin, strerror(errno));
     _exit(127);
@@ -127,7 +142,6 @@ static void local_close(hpo_executor *x)
     free(x->gpus);
     free(x->queue);
     free(x->pid);
-    free(x->hpo_bin);
     free(x);
 }
 

@@ -5,6 +5,7 @@
 #include "sweep/decide.h"
 #include "slurm/rounds.h"
 #include "store/ingest.h"
+#include "sweep/step.h"
 #include "store/plan.h"
 #include "core/util.h"
 
@@ -60,32 +61,20 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
                       const hpo_optimizer *opt, hpo_drive_outcome *outcome, char *msg, size_t n)
 {
     hpo_store *st = NULL;
-    int r = ingest_open(e, &st, NULL), planned = 0;
+    int r = ingest_open(e, &st, NULL);
     if (r != 0) return r;
-    int round = (int)store_n_rounds(st);
-    char reason[512];
-    if (driver_should_stop(e, st, reason, sizeof reason)) {
-        *outcome = HPO_DRIVE_STOPPED;
-        snprintf(msg, n, "%s", reason);
-        r = store_set_attr(st, "stop_reason", reason);
-        int c = store_close(st);
-        return r ? r : c;
-    }
-    r = driver_plan_round(e, st, opt, round, &planned);
-    fault_point("drive:after-plan");
+    hpo_step step;
+    r = sweep_step(e, st, opt, 0, &step);
+    if (r == 0 && step.outcome == HPO_STEP_PLANNED) fault_point("drive:after-plan");
     int c = store_close(st);
     if (r == 0) r = c;
-    if (r == 0 && planned == 0) {
-        *outcome = HPO_DRIVE_STOPPED;
-        snprintf(msg, n, "the %s search has nothing more to propose", opt->name);
-        if ((r = ingest_open(e, &st, NULL)) == 0) {
-            r = store_set_attr(st, "stop_reason", msg);
-            c = store_close(st);
-            if (r == 0) r = c;
-        }
-        return r;
-    }
     if (r != 0) return r;
+    if (step.outcome == HPO_STEP_STOPPED) {
+        *outcome = HPO_DRIVE_STOPPED;
+        snprintf(msg, n, "%s", step.reason);
+        return 0;
+    }
+    int round = step.round, planned = step.n_planned;
     int *all = xcalloc((size_t)planned, sizeof(int));
     for (int i = 0; i < planned; i++) all[i] = i;
     r = slurm_submit_round(e, api, round, all, planned, 0);

@@ -1141,13 +1141,16 @@ static int parse_budget(ctx *c, hpo_spec *s, yaml_node_t *m)
         if (!v) continue;
         if ((rc = get_long(c, v, where, lows[i], LONG_MAX, &x))) return rc;
         *fields[i] = (long)x;
+        if (i == 0) s->max_trials_line = (int)v->start_mark.line + 1, s->max_trials_col = (int)v->start_mark.column + 1;
     }
     yaml_node_t *v = lookup(c, m, "max_hours", NULL);
     if (v && (rc = get_above(c, v, "budget.max_hours", 0, &s->max_hours))) return rc;
     return HPO_OK;
 }
 
-static const char *const parallel_keys[] = {"round_size", "max_concurrent", "trials_per_gpu", NULL};
+static const char *const parallel_keys[] = {"mode", "round_size", "max_concurrent", "trials_per_gpu", NULL};
+/* In the order of hpo_sweep_mode (spec.h), after its DEFAULT. */
+static const char *const parallel_modes[] = {"rounds", "workers", NULL};
 
 static int parse_parallel(ctx *c, hpo_spec *s, yaml_node_t *m)
 {
@@ -1155,6 +1158,13 @@ static int parse_parallel(ctx *c, hpo_spec *s, yaml_node_t *m)
     if ((rc = expect_map(c, m, "parallel", "{round_size: 8, max_concurrent: 4}"))) return rc;
     if ((rc = check_keys(c, m, "parallel", "key", parallel_keys))) return rc;
     yaml_node_t *v;
+    if ((v = lookup(c, m, "mode", NULL))) {
+        int mode;
+        if ((rc = get_enum(c, v, "parallel.mode", parallel_modes, &mode))) return rc;
+        s->mode = mode == 0 ? HPO_MODE_ROUNDS : HPO_MODE_WORKERS;
+        s->mode_line = (int)v->start_mark.line + 1;
+        s->mode_col = (int)v->start_mark.column + 1;
+    }
     if ((v = lookup(c, m, "round_size", NULL)) && (rc = get_int(c, v, "parallel.round_size", 1, &s->round_size)))
         return rc;
     if ((v = lookup(c, m, "trials_per_gpu", NULL)) &&

@@ -32,6 +32,39 @@ int experiment_trial_dir_ok(const char *dir)
     return 0;
 }
 
+int experiment_trial_lock(const hpo_experiment *e, long trial_id, int wait, int *fd)
+{
+    *fd = -1;
+    char *dir = experiment_trial_dir(e, trial_id), *path = path_join(dir, "lock");
+    int r = experiment_trial_dir_ok(dir);
+    if (r == 0) r = mkdir_p(dir, 0777);
+    int f = r == 0 ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666) : -1;
+    if (r == 0 && f < 0) r = hpo_error(HPO_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (f >= 0) {
+        int got;
+        while ((got = flock(f, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {}
+        if (got == 0) *fd = f;
+        else if (errno == EWOULDBLOCK) { close(f); r = HPO_ELOCKED; }
+        else { r = hpo_error(HPO_EIO, "%s: cannot lock: %s", path, strerror(errno)); close(f); }
+    }
+    free(path);
+    free(dir);
+    return r;
+}
+
+int experiment_trial_alive(const hpo_experiment *e, long trial_id)
+{
+    char *dir = experiment_trial_dir(e, trial_id), *path = path_join(dir, "lock");
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), alive = 0;
+    if (f >= 0) {
+        alive = flock(f, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        close(f);
+    }
+    free(path);
+    free(dir);
+    return alive;
+}
+
 char *experiment_results_path(const hpo_experiment *e) { return path_join(e->dir, "results.h5"); }
 
 char *experiment_default_dir(const hpo_spec *spec) { return xasprintf("hpo-runs/%s", spec->name); }

@@ -48,6 +48,15 @@ char *experiment_trial_dir(const hpo_experiment *e, long trial_id);
 int experiment_trial_dir_ok(const char *dir);
 char *experiment_results_path(const hpo_experiment *e);
 
+/* A trial's lock, trials/tNNNNNN/lock: whoever runs the trial holds it
+ * (flock, exclusive) for as long as the trial runs, so "is this trial
+ * running somewhere?" is answered by the lock, not by what was planned, and
+ * it frees itself when its holder dies.  Take it (making the trial's
+ * directory), waiting for it or not (HPO_ELOCKED if held); *fd keeps it. */
+int experiment_trial_lock(const hpo_experiment *e, long trial_id, int wait, int *fd);
+/* Whether some process holds trial_id's lock now. */
+int experiment_trial_alive(const hpo_experiment *e, long trial_id);
+
 /* The default experiment directory of a spec: hpo-runs/<name>. */
 char *experiment_default_dir(const hpo_spec *spec);
 
