@@ -53,8 +53,17 @@ int cli_usage(const char *cmd, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* The library's notices (core/util.h): remarks on stderr as "hpo: ...",
+ * requested output on stdout. */
+static void print_notice(int kind, const char *text)
+{
+    if (kind == HPO_NOTE_OUTPUT) printf("%s\n", text);
+    else fprintf(stderr, "hpo: %s\n", text);
+}
+
 int main(int argc, char **argv)
 {
+    hpo_set_notice(print_notice);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : EXIT_OK;

@@ -36,6 +36,23 @@ void hpo_error_clear(void) { last_error[0] = '\0'; }
 
 const char *hpo_error_last(void) { return last_error; }
 
+static hpo_notice_fn notice_fn;
+
+void hpo_set_notice(hpo_notice_fn fn) { notice_fn = fn; }
+
+void hpo_notice(int kind, const char *fmt, ...)
+{
+    if (!notice_fn) return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) >= 0) {
+        notice_fn(kind, text);
+        free(text);
+    }
+    va_end(ap);
+}
+
 static void out_of_memory(size_t n)
 {
     fprintf(stderr, "hpo: out of memory (allocating %zu bytes)\n", n);

@@ -23,6 +23,18 @@
 int hpo_error(int code, const char *fmt, ...) HPO_PRINTF(2, 3);
 void hpo_error_clear(void);
 
+/* Notices: what the library has to say that is not an error (a damaged
+ * results.h5 rebuilt, a round submitted, a spec change).  The library never
+ * prints; it hands each notice, one line without "hpo: " or a newline, to
+ * the function the program installed, or drops it when there is none.
+ * HPO_NOTE_INFO is a remark for stderr; HPO_NOTE_OUTPUT is output the user
+ * asked for (a --dry-run's script), for stdout.  bin/hpo.c installs one at
+ * startup; set it before any threads start. */
+enum { HPO_NOTE_INFO = 0, HPO_NOTE_OUTPUT = 1 };
+typedef void (*hpo_notice_fn)(int kind, const char *text);
+void hpo_set_notice(hpo_notice_fn fn);
+void hpo_notice(int kind, const char *fmt, ...) HPO_PRINTF(2, 3);
+
 /* Allocation that aborts with a message on out-of-memory. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

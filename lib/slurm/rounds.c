@@ -196,7 +196,7 @@ static int submit_chunk(hpo_experiment *e, const hpo_slurm_api *api, int round, 
         r = api->find(name, &ids, &n_ids);
         for (int k = 0; r == 0 && k < n_ids; k++)
             if (!state_has(&s, ids[k])) {
-                fprintf(stderr, "hpo: round %d: found array job %ld already submitted; adopting it\n", round, ids[k]);
+                hpo_notice(HPO_NOTE_INFO, "round %d: found array job %ld already submitted; adopting it", round, ids[k]);
                 r = record_array(e, round, ids[k], offset);
                 free(ids);
                 free(name);
@@ -229,7 +229,7 @@ static int submit_chunk(hpo_experiment *e, const hpo_slurm_api *api, int round, 
         job.script_path = path;
     }
     if (r == 0 && dry_run) {
-        printf("# round %d, trials %s: would be submitted as\n%s\n", round, array, script);
+        hpo_notice(HPO_NOTE_OUTPUT, "# round %d, trials %s: would be submitted as\n%s", round, array, script);
     } else if (r == 0) {
         r = write_file_atomic(path, script, strlen(script));
         if (r == 0) chmod(path, 0755);
@@ -237,7 +237,7 @@ static int submit_chunk(hpo_experiment *e, const hpo_slurm_api *api, int round, 
         if (r == 0) r = api->submit(&job, &id);
         if (r == 0) fault_point("submit:before-record");
         if (r == 0) r = record_array(e, round, id, offset);
-        if (r == 0) fprintf(stderr, "hpo: round %d: submitted %d trials as array job %ld (%s)\n", round, n, id, path);
+        if (r == 0) hpo_notice(HPO_NOTE_INFO, "round %d: submitted %d trials as array job %ld (%s)", round, n, id, path);
     }
     free(script);
     free(tmpl);
@@ -480,7 +480,7 @@ int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *
     long self = me ? atol(me) : -1;
     for (int k = 0; r == 0 && k < n_ids; k++)
         if (ids[k] != self) {
-            fprintf(stderr, "hpo: driver job %ld of this experiment is already queued; not chaining another\n", ids[k]);
+            hpo_notice(HPO_NOTE_INFO, "driver job %ld of this experiment is already queued; not chaining another", ids[k]);
             free(ids);
             free(name);
             return 0;
@@ -516,7 +516,7 @@ int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *
     }
     if (r == 0) chmod(path, 0755);
     if (r == 0) r = api->submit(&job, job_id);
-    if (r == 0) fprintf(stderr, "hpo: next driver step is job %ld (%s)\n", *job_id, dep);
+    if (r == 0) hpo_notice(HPO_NOTE_INFO, "next driver step is job %ld (%s)", *job_id, dep);
     free(script); free(tmpl); free(lines); free(path); free(out); free(dep); free(name);
     return r;
 }

@@ -192,8 +192,8 @@ static int change_spec(hpo_experiment *e, const hpo_spec *spec, const char *spec
     }
     if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
     if (r == 0) r = write_file_atomic(meta_path, text, strlen(text));
-    if (r == 0) fprintf(stderr, "hpo: %s: spec changed (was %.12s, now %.12s; the old one is kept as %s)\n",
-                        e->dir, e->spec->sha256, spec->sha256, old);
+    if (r == 0) hpo_notice(HPO_NOTE_INFO, "%s: spec changed (was %.12s, now %.12s; the old one is kept as %s)",
+                           e->dir, e->spec->sha256, spec->sha256, old);
     free(frozen); free(old); free(meta_path); free(meta); free(src); free(text);
     return r;
 }

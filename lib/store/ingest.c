@@ -243,8 +243,8 @@ int ingest_open(hpo_experiment *e, hpo_store **out, hpo_ingest_stats *stats)
     if (r == HPO_ECORRUPT) {
         /* Never overwrite a damaged file blindly: keep it for inspection. */
         char *aside = xasprintf("%s.damaged-%ld", path, (long)now_wall());
-        fprintf(stderr, "hpo: %s; moved it to %s and rebuilding it from plans and journals\n",
-                hpo_error_last(), aside);
+        hpo_notice(HPO_NOTE_INFO, "%s; moved it to %s and rebuilding it from plans and journals",
+                   hpo_error_last(), aside);
         rename(path, aside);
         free(aside);
         r = HPO_ENOTFOUND;

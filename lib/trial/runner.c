@@ -200,14 +200,23 @@ static void forward_signal(int sig)
     if (child_pgid > 0) kill(-child_pgid, sig);
 }
 
-static void install_forwarding(void)
+/* The signals the runner forwards to the trial's process group while it
+ * runs; the caller's own handlers are put back when the trial has ended. */
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+#define N_FORWARDED (sizeof forwarded / sizeof *forwarded)
+
+static void install_forwarding(struct sigaction saved[N_FORWARDED])
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = forward_signal;
     sigemptyset(&sa.sa_mask);
-    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
+    for (size_t i = 0; i < N_FORWARDED; i++) sigaction(forwarded[i], &sa, &saved[i]);
+}
+
+static void restore_signals(const struct sigaction saved[N_FORWARDED])
+{
+    for (size_t i = 0; i < N_FORWARDED; i++) sigaction(forwarded[i], &saved[i], NULL);
 }
 
 /* Move the files of an earlier attempt into attempt-N/. */
@@ -586,7 +595,8 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     const hpo_plan_trial *t = &plan->trials[index];
     char *dir = experiment_trial_dir(e, t->trial_id);
     char *ckpt = path_join(dir, "checkpoint");
-    int lock_fd = -1, jfd = -1, out_fd = -1, err_fd = -1, pipefd[2] = {-1, -1};
+    int lock_fd = -1, jfd = -1, out_fd = -1, err_fd = -1, pipefd[2] = {-1, -1}, forwarding = 0;
+    struct sigaction saved_actions[N_FORWARDED];
     char **argv = NULL;
     envlist env = {0};
     *exit_status = 0;
@@ -625,7 +635,8 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
 
     double t0 = now_mono();
     cancel_signal = 0;
-    install_forwarding();
+    install_forwarding(saved_actions);
+    forwarding = 1;
     pid_t pid = start_child(e->spec, argv, env.v, pipefd[1], err_fd, pipefd[0]);
     if (pid < 0) {
         r = hpo_error(HPO_ERROR, "cannot fork: %s", strerror(errno));
@@ -661,6 +672,9 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     *exit_status = strcmp(res.status, HPO_STATUS_COMPLETED) == 0 ? 0
                  : res.signal ? 128 + res.signal : res.exit_code ? res.exit_code : 1;
 done:
+    /* Only now, with the end record written: a signal until here still
+     * makes the trial "cancelled" rather than killing the runner. */
+    if (forwarding) restore_signals(saved_actions);
     for (int *fd = (int[]){jfd, out_fd, err_fd, pipefd[0], pipefd[1], lock_fd, -2}; *fd != -2; fd++)
         if (*fd >= 0) close(*fd);
     trial_free_argv(argv);
