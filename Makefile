@@ -7,7 +7,8 @@
 # it needs: no HDF5, no Slurm, exporting only lib/hpo.h's hpo_* symbols);
 # $(BUILD)/libhpo-internal.a holds everything, for the hpo command and the
 # unit tests.
-#   make test            unit tests (cmocka) and integration tests
+#   make test            unit tests (cmocka) and integration tests, HPO_TEST_JOBS
+#                        (default 3) at a time; HPO_TEST_ONLY=REGEX picks suites
 #   make test SAN=1      the same under AddressSanitizer + UBSan
 #   make install PREFIX=/usr/local
 #   make deps            install the Debian packages the build and tests need
