@@ -154,13 +154,14 @@ int cmd_run(int argc, char **argv)
     return code;
 }
 
-/* hpo worker EXP [--slots K] [--time SECONDS]: one worker of a workers-mode
+/* hpo worker EXP [--spec SPEC] [--slots K] [--time SECONDS]: one worker of a workers-mode
  * sweep (what a Slurm worker task runs). */
 int cmd_worker(int argc, char **argv)
 {
     static const struct option opts[] = {{"slots", required_argument, 0, 's'}, {"time", required_argument, 0, 't'},
-                                         {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+                                         {"spec", required_argument, 0, 'p'}, {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *spec = NULL;
     long slots = 0;
     double seconds = 0;
     progress pg = {.tty = 0, .t0 = now_mono(), .last_finished = (size_t)-1};
@@ -173,13 +174,17 @@ int cmd_worker(int argc, char **argv)
         } else if (c == 't') {
             seconds = strtod(optarg, &end);
             if (*end || !(seconds > 0)) return cli_usage("worker", "--time wants seconds > 0, got '%s'", optarg);
-        } else if (c == 'q') pg.quiet = 1;
-        else if (c == 'h') { printf("usage: hpo worker EXP [--slots K] [--time SECONDS] [--quiet]\n"); return EXIT_OK; }
+        } else if (c == 'p') spec = optarg;
+        else if (c == 'q') pg.quiet = 1;
+        else if (c == 'h') {
+            printf("usage: hpo worker EXP [--spec SPEC] [--slots K] [--time SECONDS] [--quiet]\n");
+            return EXIT_OK;
+        }
         else return cli_usage("worker", "unknown option");
     }
     if (optind != argc - 1) return cli_usage("worker", "expected one experiment directory");
     hpo_experiment *e = NULL;
-    int r = experiment_open(&e, argv[optind]);
+    int r = spec ? experiment_create_or_open(&e, argv[optind], spec, 0) : experiment_open(&e, argv[optind]);
     if (r != 0) return cli_fail(r);
     pg.spec = e->spec;
     catch_signals(1);

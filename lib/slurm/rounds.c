@@ -86,6 +86,49 @@ static char *sbatch_lines(const hpo_slurm_job *j)
     return t;
 }
 
+static void fill_job(const hpo_experiment *e, hpo_slurm_job *j, char **signal);
+
+/* Single-quoted for bash: a value with $, `, " or ' in it stays one word. */
+char *slurm_shell_quote(const char *s)
+{
+    size_t n = 2;
+    for (const char *c = s; *c; c++) n += *c == '\'' ? 4 : 1;
+    char *out = xmalloc(n + 1), *o = out;
+    *o++ = '\'';
+    for (const char *c = s; *c; c++) {
+        if (*c == '\'') { memcpy(o, "'\\''", 4); o += 4; }
+        else *o++ = *c;
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return out;
+}
+
+int slurm_prepare_job(const hpo_experiment *e, hpo_slurm_job *j, char **signal)
+{
+    fill_job(e, j, signal);
+    return 0;
+}
+
+int slurm_render_script(const char *template_name, const char *const *vars, const hpo_slurm_job *j,
+                        char **script)
+{
+    char *tmpl = NULL, *lines = sbatch_lines(j);
+    int r = read_template(template_name, &tmpl);
+    if (r == 0) {
+        const char *all[32];
+        int k = 0;
+        for (; vars[k] && k < 28; k += 2) all[k] = vars[k], all[k + 1] = vars[k + 1];
+        all[k++] = "SBATCH_LINES";
+        all[k++] = lines;
+        all[k] = NULL;
+        *script = render(tmpl, all);
+    }
+    free(tmpl);
+    free(lines);
+    return r;
+}
+
 /* ---- submitting a round --------------------------------------------------- */
 
 /* "0-3,5,9-10%K" for the sorted indices minus offset. */

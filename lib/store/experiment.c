@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 char *experiment_path(const hpo_experiment *e, const char *name) { return path_join(e->dir, name); }
@@ -271,6 +272,17 @@ int experiment_lock(hpo_experiment *e)
     free(path);
     e->lock_fd = fd;
     return HPO_OK;
+}
+
+int experiment_lock_wait(hpo_experiment *e, double seconds)
+{
+    double until = now_mono() + seconds;
+    int r;
+    while ((r = experiment_lock(e)) == HPO_ELOCKED && now_mono() < until) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return r;
 }
 
 void experiment_unlock(hpo_experiment *e)

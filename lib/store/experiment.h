@@ -37,6 +37,9 @@ void experiment_free(hpo_experiment *e);
 /* Take EXP/lock without waiting.  HPO_ELOCKED, with a message naming the
  * holder (host, pid, Slurm job), if another process has it. */
 int experiment_lock(hpo_experiment *e);
+/* The same, retrying for up to `seconds` (workers hold it for milliseconds
+ * at a time, so a driver step of a workers-mode sweep waits its turn). */
+int experiment_lock_wait(hpo_experiment *e, double seconds);
 void experiment_unlock(hpo_experiment *e);
 
 /* Allocated paths inside the experiment. */

@@ -178,7 +178,10 @@ int driver_plan_round(hpo_experiment *e, const hpo_store *st, const hpo_optimize
     *n_planned = 0;
     int r = driver_propose_round(e, st, opt, round, max_new, &plan);
     if (r == 0 && plan->n > 0) r = plan_write(e, plan);
-    if (r == 0 && plan->n > 0 && !e->spec->keep_all_checkpoints) drop_dead_checkpoints(e, st, plan);
+    /* In workers mode any trial may still be promoted later (ASHA's top
+     * 1/eta grows with its rung), so no checkpoint is dead before the end. */
+    if (r == 0 && plan->n > 0 && !e->spec->keep_all_checkpoints && optimizer_sweep_mode(e->spec) == HPO_MODE_ROUNDS)
+        drop_dead_checkpoints(e, st, plan);
     if (r == 0) *n_planned = plan->n;
     plan_free(plan);
     return r;

@@ -23,5 +23,9 @@ int sweep_step(hpo_experiment *e, hpo_store *st, const hpo_optimizer *opt, int m
         out->outcome = HPO_STEP_STOPPED;
         snprintf(out->reason, sizeof out->reason, "the %s search has nothing more to propose", opt->name);
     }
-    return r != 0 ? r : store_set_attr(st, "stop_reason", out->reason);
+    /* In workers mode other trials may still run: the sweep has stopped
+     * only once they end, which whoever sees that records (worker.c,
+     * slurm/drive.c); until then `stopping` says why no more start. */
+    int workers = optimizer_sweep_mode(e->spec) == HPO_MODE_WORKERS;
+    return r != 0 ? r : store_set_attr(st, workers ? "stopping" : "stop_reason", out->reason);
 }

@@ -5,6 +5,10 @@
  * and `hpo drive` take it once per round, `hpo worker` once per trial; all
  * of them hold the experiment lock around it.
  *
+ * The reason a sweep stops goes into results.h5 as the attribute
+ * stop_reason; in workers mode, where other trials may still be running,
+ * as `stopping` until they have ended.
+ *
  * Invariant: a plan is on disk before anything runs it (plan.h), so a step
  * killed at any point has either planned nothing or planned for good.
  */

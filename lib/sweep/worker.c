@@ -47,6 +47,7 @@ typedef struct worker {
     char **gpus;
     int n_gpus;
     int stopping;           /* start nothing more */
+    int over;               /* ... because the sweep step said the sweep is over */
     long last_taken, same_takes;
 } worker;
 
@@ -184,7 +185,7 @@ static int take_new(worker *w, hpo_store *st, take *k, char *reason, size_t n, i
     if ((*err = sweep_step(w->e, st, w->opt, 1, &step)) != 0) return 0;
     if (step.outcome == HPO_STEP_STOPPED) {
         snprintf(reason, n, "%s", step.reason);
-        w->stopping = 1;
+        w->stopping = w->over = 1;
         return 0;
     }
     fault_point("worker:after-plan");
@@ -342,8 +343,11 @@ int worker_run(hpo_experiment *e, const hpo_worker_options *o, hpo_worker_stats 
         if (ingest_open(e, &st, NULL) == 0) {
             hpo_summary sum;
             driver_summary(e->spec, st, &sum);
+            /* The last trial of a finished sweep has ended: it has stopped. */
+            if (r == 0 && w.over && sum.n_running + sum.n_waiting == 0) r = store_set_attr(st, "stop_reason", reason);
             if (o->progress) o->progress(o->arg, &sum, 0, 1);
-            store_close(st);
+            int c = store_close(st);
+            if (r == 0) r = c;
         }
         experiment_unlock(e);
     }
