@@ -25,7 +25,8 @@ start=$SECONDS
 # name|command... of every suite.  The slowest first (they bound the total
 # time), then the rest in their usual order.
 suites=()
-slow=(integration/slurm_failures integration/slurm_kills faults/kill_points integration/slurm_hyperband
+slow=(integration/slurm_failures integration/slurm_kills faults/kill_points integration/workers_slurm
+      integration/workers_local integration/slurm_hyperband
       integration/slurm_sweep integration/slurm_cron integration/slurm_limits integration/mlp_example
       integration/report_html integration/slurm_cancel_plan integration/slurm_without_libslurm)
 for s in "${slow[@]}"; do [ -f "tests/$s.sh" ] && suites+=("$s|bash tests/$s.sh"); done

@@ -2,9 +2,11 @@
 # results.h5 again and again and always get a consistent file; the local
 # executor never runs more than parallel.max_concurrent trials at once.
 source tests/integration/common.bash
+# Trials take 0.8 s, so that the sweep lasts long enough for 5 rounds of
+# reads even on a loaded machine (or beside other suites: tests/run.sh).
 cat > "$TMP/obj.sh" <<'SH'
 #!/bin/sh
-for s in 1 2; do sleep 0.2; echo "step=$s loss=$1"; done
+for s in 1 2; do sleep 0.4; echo "step=$s loss=$1"; done
 SH
 chmod +x "$TMP/obj.sh"
 cat > "$TMP/spec.yaml" <<'YAML'
