@@ -22,13 +22,14 @@ jobs_max=${HPO_TEST_JOBS:-3}
 log_dir=$(mktemp -d /tmp/hpo-test-logs.XXXXXX)
 start=$SECONDS
 
-# name|command... of every suite.  The slowest first (they bound the total
-# time), then the rest in their usual order.
+# name|command... of every suite.  The slowest first, longest first (as
+# measured: they bound the total time), then the rest in their usual order.
 suites=()
-slow=(integration/slurm_failures integration/slurm_kills faults/kill_points integration/workers_slurm
-      integration/workers_local integration/slurm_hyperband
-      integration/slurm_sweep integration/slurm_cron integration/slurm_limits integration/mlp_example
-      integration/report_html integration/slurm_cancel_plan integration/slurm_without_libslurm)
+slow=(integration/workers_local integration/curves_example integration/slurm_failures integration/report_html
+      faults/kill_points integration/slurm_kills integration/slurm_without_libslurm integration/analysis_example
+      faults/fuzz_short integration/mlp_example integration/early_stop integration/interrupt_resume
+      integration/workers_slurm integration/slurm_sweep integration/slurm_cancel_plan integration/slurm_hyperband
+      integration/slurm_cron integration/slurm_limits)
 for s in "${slow[@]}"; do [ -f "tests/$s.sh" ] && suites+=("$s|bash tests/$s.sh"); done
 for t in "$@"; do suites+=("unit/$(basename "$t")|$t"); done
 for t in tests/integration/*.sh tests/faults/*.sh; do

@@ -242,7 +242,12 @@ int ingest_open(hpo_experiment *e, hpo_store **out, hpo_ingest_stats *stats)
     int r = store_open(&st, path, e->spec, 1);
     if (r == HPO_ECORRUPT) {
         /* Never overwrite a damaged file blindly: keep it for inspection. */
-        char *aside = xasprintf("%s.damaged-%ld", path, (long)now_wall());
+        long when = (long)now_wall();
+        char *aside = xasprintf("%s.damaged-%ld", path, when);
+        for (int k = 1; path_exists(aside); k++) {   /* never over one kept earlier in the same second */
+            free(aside);
+            aside = xasprintf("%s.damaged-%ld.%d", path, when, k);
+        }
         hpo_notice(HPO_NOTE_INFO, "%s; moved it to %s and rebuilding it from plans and journals",
                    hpo_error_last(), aside);
         rename(path, aside);

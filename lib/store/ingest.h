@@ -22,7 +22,7 @@ typedef struct hpo_ingest_stats {
 
 /* Ingest, and leave the store open for writing in *out (the caller reads
  * the history from it and closes it).  A damaged results.h5 is moved aside
- * (results.h5.damaged-TIME) and rebuilt, with a one-line note on stderr. */
+ * (results.h5.damaged-TIME[.N]) and rebuilt, with a one-line notice (hpo_notice). */
 int ingest_open(hpo_experiment *e, hpo_store **out, hpo_ingest_stats *stats);
 /* Ingest and close. */
 int ingest(hpo_experiment *e, hpo_ingest_stats *stats);
