@@ -400,6 +400,30 @@ static void test_slurm_units(void **state)
     assert_int_equal(slurm_mem_parse("9999999999999999999999", NULL), HPO_SLURM_UNIT_RANGE);
 }
 
+/* The retry policy (spec_max_attempts): a spec without `retries` gives a
+ * failed trial 1 attempt and a node failure or checkpointed time-out 3;
+ * `retries: N` gives both N + 1. */
+static void test_retry_policy(void **state)
+{
+    (void)state;
+    const char *base = "name: r\ncommand: [./t]\nspace:\n  x: {type: float, low: 0, high: 1}\n"
+                       "objective: {metric: loss}\n";
+    hpo_spec *s = NULL;
+    assert_int_equal(spec_parse(&s, "r.yaml", base, strlen(base)), 0);
+    assert_int_equal(spec_max_attempts(s, 0), 1);
+    assert_int_equal(spec_max_attempts(s, 1), HPO_INFRA_RETRIES_DEFAULT + 1);
+    assert_int_equal(spec_max_attempts(s, 1), 3);
+    spec_free(s);
+    for (int n = 0; n <= 4; n += 4) {
+        char *y = xasprintf("%sretries: %d\n", base, n);
+        assert_int_equal(spec_parse(&s, "r.yaml", y, strlen(y)), 0);
+        assert_int_equal(spec_max_attempts(s, 0), n + 1);
+        assert_int_equal(spec_max_attempts(s, 1), n + 1);
+        spec_free(s);
+        free(y);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_string_command), cmocka_unit_test(test_paddlehub),
         cmocka_unit_test(test_options),      cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_parse_bytes),  cmocka_unit_test(test_slurm_units),
+        cmocka_unit_test(test_retry_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

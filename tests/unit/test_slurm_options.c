@@ -1,0 +1,62 @@
+/*
+ * test_slurm_options.c -- the sbatch options of a job are built in one
+ * place (slurm_job_options, slurm/api.h), in one order, for the CLI backend's
+ * sbatch command line and the #SBATCH lines of the scripts alike: every
+ * field of the job appears once, an unset one not at all.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "slurm/api.h"
+
+static void test_every_field_in_order(void **state)
+{
+    (void)state;
+    char *extra[] = {"--exclusive", "--constraint=a100"};
+    hpo_slurm_job j = {
+        .name = "hpo-12345678-r0003", .array = "0-7%4", .partition = "gpu", .account = "proj", .qos = "normal",
+        .gres = "gpu:1", .mem = "16G", .time_limit_min = 61, .cpus_per_task = 4, .signal = "USR2@120",
+        .dependency = "afterany:17", .std_out = "/e/trials/slurm-%A_%a.out", .work_dir = "/e", .no_requeue = 1,
+        .hold = 1, .extra = extra, .n_extra = 2,
+    };
+    const char *want[] = {"--job-name=hpo-12345678-r0003", "--array=0-7%4", "--partition=gpu", "--account=proj",
+                          "--qos=normal", "--gres=gpu:1", "--mem=16G", "--cpus-per-task=4", "--time=61",
+                          "--signal=B:USR2@120", "--dependency=afterany:17", "--no-requeue", "--hold",
+                          "--output=/e/trials/slurm-%A_%a.out", "--chdir=/e", "--exclusive", "--constraint=a100",
+                          NULL};
+    int n = -1;
+    char **o = slurm_job_options(&j, &n);
+    int k = 0;
+    for (; want[k]; k++) {
+        assert_non_null(o[k]);
+        assert_string_equal(o[k], want[k]);
+    }
+    assert_null(o[k]);
+    assert_int_equal(n, k);
+    slurm_job_options_free(o);
+}
+
+static void test_unset_fields_left_out(void **state)
+{
+    (void)state;
+    hpo_slurm_job j = {.name = "d", .mem = "", .partition = NULL};
+    int n = -1;
+    char **o = slurm_job_options(&j, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(o[0], "--job-name=d");
+    assert_null(o[1]);
+    slurm_job_options_free(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_field_in_order),
+        cmocka_unit_test(test_unset_fields_left_out),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
