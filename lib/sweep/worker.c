@@ -50,7 +50,10 @@ typedef struct worker {
     char **gpus;
     int n_gpus;
     int stopping;           /* start nothing more */
-    int over;               /* ... because the sweep step said the sweep is over */
+    int over;               /* plan nothing more: the sweep step said the sweep is over
+                               (trials cut off elsewhere are still taken over) */
+    long left;              /* trials not final at the last take, ours and others' */
+    int short_of_time;      /* a trial to take over did not fit the time left */
     long last_taken, same_takes;
 } worker;
 
@@ -169,7 +172,7 @@ static int take_orphan(worker *w, const hpo_store *st, take *k)
             /* Ended just now (the next ingest sees it), or too long for the
              * time left: another worker will take it. */
             close(fd);
-            if (!done) w->stopping = 1;
+            if (!done) w->stopping = 1, w->short_of_time = 1;
             continue;
         }
         *k = (take){.round = t[i].round, .index = t[i].array_index, .trial_id = t[i].trial_id,
@@ -188,7 +191,7 @@ static int take_new(worker *w, hpo_store *st, take *k, char *reason, size_t n, i
     if ((*err = sweep_step(w->e, st, w->opt, 1, &step)) != 0) return 0;
     if (step.outcome == HPO_STEP_STOPPED) {
         snprintf(reason, n, "%s", step.reason);
-        w->stopping = w->over = 1;
+        w->over = 1;
         return 0;
     }
     fault_point("worker:after-plan");
@@ -254,15 +257,17 @@ static int take_next(worker *w, int s, char *reason, size_t n, int *err)
     fault_point("worker:locked");
     if ((r = ingest_open(w->e, &st, NULL)) == 0) {
         got = take_orphan(w, st, &k);
-        if (!got && !w->stopping) got = take_new(w, st, &k, reason, n, &r);
+        if (!got && !w->stopping && !w->over) got = take_new(w, st, &k, reason, n, &r);
+        if (w->short_of_time && !got)
+            snprintf(reason, n, "the time left (%.0f s) is shorter than the trial to resume takes",
+                     w->o->deadline - now_wall());
         if (got && r == 0) r = start(w, s, &k);
         else if (got) close(k.lock_fd);
         got = got && r == 0;
-        if (w->o->progress) {
-            hpo_summary sum;
-            driver_summary(w->e->spec, st, &sum);
-            w->o->progress(w->o->arg, &sum, running(w), 0);
-        }
+        hpo_summary sum;
+        driver_summary(w->e->spec, st, &sum);
+        w->left = (long)(sum.n_running + sum.n_waiting);
+        if (w->o->progress) w->o->progress(w->o->arg, &sum, running(w), 0);
         int c = store_close(st);
         if (r == 0) r = c;
     }
@@ -351,9 +356,11 @@ int worker_run(hpo_experiment *e, const hpo_worker_options *o, hpo_worker_stats 
             }
             r = err;
         }
-        if (w.stopping && running(&w) == 0) break;
-        /* Until a runner ends, or a little while (the lock may free). */
-        wait_for_runners(&w, s >= 0 && !w.stopping ? 5 + (long)(getpid() % 16) : 1000);
+        if (running(&w) == 0 && (w.stopping || (w.over && (w.left == 0 || !o->wait_all)))) break;
+        /* Until a runner ends, or a little while: the lock may free soon;
+         * trials of other processes take longer to end. */
+        long ms = s < 0 || w.stopping ? 1000 : w.over ? 200 : 5 + (long)(getpid() % 16);
+        wait_for_runners(&w, ms);
     }
     if (r != 0) {   /* stop what runs before reporting the error */
         signal_all(&w, SIGTERM);
