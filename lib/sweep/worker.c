@@ -212,6 +212,19 @@ static int take_new(worker *w, hpo_store *st, take *k, char *reason, size_t n, i
     return 1;
 }
 
+/* Mark every descriptor above stderr close-on-exec, except keep. */
+static void close_others_on_exec(int keep)
+{
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) != 0)
+#endif
+    {
+        long max = sysconf(_SC_OPEN_MAX);
+        for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    fcntl(keep, F_SETFD, 0);
+}
+
 /* Start `hpo trial EXP ROUND INDEX` in slot s, handing down the trial's lock. */
 static int start(worker *w, int s, take *k)
 {
@@ -222,8 +235,11 @@ static int start(worker *w, int s, take *k)
     const char *bin = executor_hpo_binary();
     pid_t pid = fork();
     if (pid == 0) {
-        /* The lock descriptor must survive exec; nothing else of ours must. */
-        fcntl(k->lock_fd, F_SETFD, 0);
+        /* The lock descriptor must survive exec; nothing else of ours may:
+         * results.h5 is open here (HDF5 opens without O_CLOEXEC), and a
+         * runner holding its lock would block every reader for the
+         * trial's whole run. */
+        close_others_on_exec(k->lock_fd);
         setenv("HPO_TRIAL_LOCK_FD", fd, 1);
         if (w->n_gpus > 0) setenv("CUDA_VISIBLE_DEVICES", w->gpus[executor_slot_gpu(w->e->spec, s, w->n_gpus)], 1);
         execl(bin, bin, "trial", w->e->dir, round, idx, (char *)NULL);
