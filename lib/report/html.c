@@ -74,7 +74,7 @@
 #define PC_BEST 100             /* of which the best are always drawn, the rest sampled */
 #define PROGRESS_BINS 60        /* columns of a summarised progress chart */
 #define CURVE_BINS 120          /* step columns of the curves' bands */
-#define DENSITY_X 32            /* cells of a summarised scatter */
+#define DENSITY_X 32            /* the most cells of a summarised scatter (fewer for fewer trials) */
 #define DENSITY_Y 18
 #define BOX_MAX_VALUES 24       /* an int parameter with at most this many values gets a box per value */
 
@@ -1165,17 +1165,27 @@ static double param_x(const hpo_param *par, double v, long t, int summarised)
     return v;
 }
 
+/* The density cells of a summarised scatter of n trials: about eight
+ * trials a cell on average, at most DENSITY_X x DENSITY_Y, so that the
+ * shading is smooth at a thousand trials and detailed at a hundred thousand. */
+static void density_grid(size_t n, long *cols, long *rows)
+{
+    long c = lround(sqrt((double)n / 8 * DENSITY_X / DENSITY_Y));
+    *cols = c < 8 ? 8 : c > DENSITY_X ? DENSITY_X : c;
+    *rows = *cols * DENSITY_Y / DENSITY_X;
+}
+
 /* The column (0..n) of a value of a summarised scatter: its value's for a
- * boxed parameter, else one of DENSITY_X equal columns.  *n is how many. */
-static long param_column(const plot *pl, const hpo_param *par, double v, long *n)
+ * boxed parameter, else one of `cols` equal columns.  *n is how many. */
+static long param_column(const plot *pl, const hpo_param *par, double v, long cols, long *n)
 {
     if (boxed(par)) {
         *n = par->type == HPO_PARAM_CHOICE ? par->n_choices : (long)(par->high - par->low) + 1;
         long c = par->type == HPO_PARAM_CHOICE ? (long)v : (long)llround(v - par->low);
         return c < 0 ? 0 : c >= *n ? *n - 1 : c;
     }
-    *n = DENSITY_X;
-    return column_of(&pl->x, v, DENSITY_X);
+    *n = cols;
+    return column_of(&pl->x, v, cols);
 }
 
 /* Column c's pixels [*a, *b] and what it holds, as tooltip text. */
@@ -1200,15 +1210,15 @@ static void param_column_span(const plot *pl, const hpo_param *par, long c, long
 
 /* The failed trials of a summarised scatter: a red bar per column above
  * the plot, its height by how many failed there. */
-static void draw_fail_bars(plot *pl, const hpo_report_data *d, int p, double base)
+static void draw_fail_bars(plot *pl, const hpo_report_data *d, int p, double base, long cols)
 {
     const hpo_param *par = &d->spec->space.params[p];
     long n = 0;
-    param_column(pl, par, 0, &n);
+    param_column(pl, par, 0, cols, &n);
     size_t *count = xcalloc((size_t)n, sizeof *count), max = 0;
     for (size_t i = 0; i < d->n; i++)
         if (status_is_failure(d->trials[i].status) && !isnan(d->config[p][i])) {
-            size_t c = (size_t)param_column(pl, par, d->config[p][i], &n);
+            size_t c = (size_t)param_column(pl, par, d->config[p][i], cols, &n);
             if (++count[c] > max) max = count[c];
         }
     for (long c = 0; c < n; c++) {
@@ -1227,20 +1237,20 @@ static void draw_fail_bars(plot *pl, const hpo_report_data *d, int p, double bas
 /* The completed trials of a summarised scatter, per column: a box for a
  * boxed parameter (quartiles, median, whiskers at 5% and 95%), else cells
  * shaded by how many trials fall in them. */
-static void draw_mass(plot *pl, const hpo_report_data *d, int p)
+static void draw_mass(plot *pl, const hpo_report_data *d, int p, long cols, long grid_rows)
 {
     const hpo_param *par = &d->spec->space.params[p];
     int box = boxed(par);
-    long n = 0, rows = box ? 1 : DENSITY_Y;
-    param_column(pl, par, 0, &n);
+    long n = 0, rows = box ? 1 : grid_rows;
+    param_column(pl, par, 0, cols, &n);
     binned *b = xcalloc(d->n + 1, sizeof *b);
     size_t k = 0;
     for (size_t i = 0; i < d->n; i++) {
         const hpo_trial_row *r = &d->trials[i];
         double v = d->config[p][i];
         if (isnan(v) || !is_completed(r) || !axis_shows(&pl->y, r->objective)) continue;
-        long row = box ? 0 : column_of(&pl->y, r->objective, DENSITY_Y);
-        b[k++] = (binned){param_column(pl, par, v, &n) * rows + row, r->objective};
+        long row = box ? 0 : column_of(&pl->y, r->objective, rows);
+        b[k++] = (binned){param_column(pl, par, v, cols, &n) * rows + row, r->objective};
     }
     qsort(b, k, sizeof *b, binned_cmp);
     size_t max = 0;
@@ -1248,7 +1258,7 @@ static void draw_mass(plot *pl, const hpo_report_data *d, int p)
         for (run = 1; at + run < k && b[at + run].bin == b[at].bin; run++) {}
         if (run > max) max = run;
     }
-    double *vals = xcalloc(k + 1, sizeof(double)), ch = (pl->y1 - pl->y0) / DENSITY_Y;
+    double *vals = xcalloc(k + 1, sizeof(double)), ch = (pl->y1 - pl->y0) / (double)rows;
     for (size_t at = 0, run; at < k; at += run) {
         run = bin_run(b, k, at, vals);
         long c = b[at].bin / rows, row = b[at].bin % rows;
@@ -1263,8 +1273,8 @@ static void draw_mass(plot *pl, const hpo_report_data *d, int p)
             esc(pl->f, text);
             fputs(" and ", pl->f);
             esc(pl->f, d->spec->metric);
-            fprintf(pl->f, " from %.4g to %.4g</title></rect>\n", axis_at(&pl->y, (double)row / DENSITY_Y),
-                    axis_at(&pl->y, (double)(row + 1) / DENSITY_Y));
+            fprintf(pl->f, " from %.4g to %.4g</title></rect>\n", axis_at(&pl->y, (double)row / (double)rows),
+                    axis_at(&pl->y, (double)(row + 1) / (double)rows));
             continue;
         }
         double q[5] = {0.05, 0.25, 0.5, 0.75, 0.95}, y[5], cx = (xa + xb) / 2;
@@ -1332,9 +1342,11 @@ static void scatter_param(FILE *f, const hpo_report_data *d, int p, const levels
         else shown += is_completed(r) && axis_shows(&pl.y, r->objective);
     }
     double fy = pl.y0 - 8;
-    if (failed > FAILS_MAX) draw_fail_bars(&pl, d, p, fy + 4);
+    long cols, rows;
+    density_grid(shown, &cols, &rows);
+    if (failed > FAILS_MAX) draw_fail_bars(&pl, d, p, fy + 4, cols);
     if (summarise) {
-        draw_mass(&pl, d, p);
+        draw_mass(&pl, d, p, cols, rows);
         dots = draw_top_points(&pl, d, p, lv);
     }
     for (size_t i = 0; i < d->n; i++) {
