@@ -2,7 +2,11 @@
   * report/html.c -- the HTML report of a sweep (see report_html.h).
  *
  * The page, top to bottom (each chart an inline <svg> with an id, so tests
- * and readers can find it; every point and line has a <title> tooltip):
+ * and readers can find it; every point, line and summary has a <title>
+ * tooltip).  Past DOTS_MAX completed trials (CURVES_MAX curves) a chart
+ * summarises instead of drawing every trial, keeps the best trials as
+ * points or lines, and says so in its caption; a summary's tooltip says
+ * what it holds (tests/integration/report_scale.sh, bench/report):
  *   summary     name, algorithm, objective, trials by state, the best, and
  *               why the sweep stopped or that it still runs
  *   playbook    the flags of playbook.h; per scientific parameter, the best
@@ -11,16 +15,23 @@
  *               trials; #best-vs-gpu-hours: against GPU-hours (runtime_s x
  *               the trial's GPUs), or compute hours, labelled so, when no
  *               trial had a GPU.  One line per budget in a multi-fidelity
- *               sweep: objectives at different budgets are not comparable
+ *               sweep: objectives at different budgets are not comparable.
+ *               Summarised: a bar of 10-90% quantiles per column, a dot per
+ *               trial that improved the best; the line drawn last, on a halo
  *   curves      #curves: every trial's curve of the objective metric, faint,
  *               the top 5 (and the trials they resumed) bold; coloured by
- *               rung in a multi-fidelity sweep
+ *               rung in a multi-fidelity sweep.  Summarised: the top 20 as
+ *               lines over a 10-90% band and median per step (per rung)
  *   parameters  #scatter-P per parameter: objective against value (log axis
  *               for a log-scale parameter, categories for a choice), failed
  *               trials as crosses above the plot -- the Deep Learning Tuning
- *               Playbook's "basic hyperparameter axis plots"
- *   parallel    #parallel: parallel coordinates of the top 20% configs
- *   top trials  #top-trials: the 5 best, `hpo best`'s order, with details
+ *               Playbook's "basic hyperparameter axis plots".  Summarised:
+ *               density cells, or a box per value of an int or choice, the
+ *               best 50 as dots; past FAILS_MAX, failures as bars per column
+ *   parallel    #parallel: parallel coordinates of the top 20% configs, at
+ *               most PC_MAX lines (the best PC_BEST and an even sample)
+ *   top trials  #top-trials: the 5 best, `hpo best`'s order, with details;
+ *               when summarised, #top-trials-more (folded): ranks 6 to 50
  *   failures    #failures: grouped by status and reason, counted
  *   lineage     #lineage, PBT only: members x generations, an edge from
  *               each trial's parent (the checkpoint it resumed)
