@@ -583,8 +583,8 @@ static int binned_cmp(const void *a, const void *b)
     return x->v < y->v ? -1 : x->v > y->v;
 }
 
-/* The run of values of one bin, starting at *at of n sorted ones; their
- * values are copied to vals (n long).  Returns the run's length. */
+/* The run of values of one bin, starting at index `at` of n sorted ones;
+ * their values are copied to vals (n long).  Returns the run's length. */
 static size_t bin_run(const binned *b, size_t n, size_t at, double *vals)
 {
     size_t k = 0;
@@ -598,8 +598,11 @@ static size_t bin_run(const binned *b, size_t n, size_t at, double *vals)
 /* Which of nb equal columns a value falls in, 0..nb-1. */
 static long column_of(const axis *a, double v, long nb)
 {
-    long c = (long)floor(axis_t(a, v) * (double)nb);
-    return c < 0 ? 0 : c >= nb ? nb - 1 : c;
+    double t = axis_t(a, v);
+    if (!(t > 0)) return 0;   /* NaN too: a cast of it to long is undefined */
+    if (t >= 1) return nb - 1;
+    long c = (long)(t * (double)nb);
+    return c >= nb ? nb - 1 : c;
 }
 
 /* The data value at fraction t of an axis (axis_t's inverse). */
@@ -609,6 +612,7 @@ static double axis_at(const axis *a, double t)
     return a->lo + t * (a->hi - a->lo);
 }
 
+/* Whether objective a is better than b, in the sweep's direction. */
 static int better(const hpo_report_data *d, double a, double b)
 {
     return d->spec->maximize ? a > b : a < b;
@@ -1012,6 +1016,7 @@ static void draw_curve_bands(plot *pl, const hpo_report_data *d, const curve_set
 {
     FILE *f = pl->f;
     size_t np = cs->first[d->n];
+    if (np == 0) return;
     long lo = LONG_MAX, hi = LONG_MIN;
     for (size_t i = 0; i < np; i++) {
         if (cs->pts[i].step < lo) lo = cs->pts[i].step;
