@@ -806,13 +806,16 @@ static void write_playbook(FILE *f, const hpo_report_data *d)
 /* ------------------------------------------------------------------ */
 /* progress: best so far                                                */
 
-/* The objectives of the completed trials in each of PROGRESS_BINS columns
- * (per budget level), as a bar from the 10% to the 90% quantile with a
- * tick at the median: where ten thousand dots would be a solid block, the
+/* The objectives of the completed trials in each of (up to) PROGRESS_BINS
+ * columns (per budget level), as a bar from the 10% to the 90% quantile
+ * with a tick at the median: where ten thousand dots would be a solid block, the
  * bars show where the mass lies and how it narrows as the search goes on. */
 static void draw_progress_bins(plot *pl, const hpo_report_data *d, const long *order, size_t k, const double *x,
                                const levels *lv)
 {
+    /* Fewer, wider columns when budgets share them, so each bar stays wide. */
+    long nb = lv->n > 1 ? PROGRESS_BINS / lv->n : PROGRESS_BINS;
+    if (nb < 15) nb = 15;
     FILE *f = pl->f;
     binned *b = xcalloc(k + 1, sizeof *b);
     size_t n = 0;
@@ -820,26 +823,30 @@ static void draw_progress_bins(plot *pl, const hpo_report_data *d, const long *o
         const hpo_trial_row *r = &d->trials[order[j]];
         if (!is_completed(r) || !axis_shows(&pl->y, r->objective)) continue;
         long c = lv->n > 0 ? level_index(lv, r->budget) : 0;
-        b[n++] = (binned){c * PROGRESS_BINS + column_of(&pl->x, x[j], PROGRESS_BINS), r->objective};
+        b[n++] = (binned){c * nb + column_of(&pl->x, x[j], nb), r->objective};
     }
     qsort(b, n, sizeof *b, binned_cmp);
     double *vals = xcalloc(n + 1, sizeof(double));
-    double colw = (pl->x1 - pl->x0) / PROGRESS_BINS;
+    double colw = (pl->x1 - pl->x0) / (double)nb;
     for (size_t at = 0, run; at < n; at += run) {
         run = bin_run(b, n, at, vals);
-        long c = b[at].bin / PROGRESS_BINS, col = b[at].bin % PROGRESS_BINS;
+        long c = b[at].bin / nb, col = b[at].bin % nb;
         double q10 = quantile(vals, run, 0.1), q50 = quantile(vals, run, 0.5), q90 = quantile(vals, run, 0.9);
-        double px = pl->x0 + colw * (double)col, y10 = axis_px(&pl->y, q10), y90 = axis_px(&pl->y, q90);
+        /* Budgets side by side within a column, so that their bars do not
+         * cover one another. */
+        double bw = (colw - 1) / (lv->n > 1 ? lv->n : 1);
+        double px = pl->x0 + colw * (double)col + bw * (double)(lv->n > 1 ? c : 0);
+        double y10 = axis_px(&pl->y, q10), y90 = axis_px(&pl->y, q90);
         double top = fmin(y10, y90), hgt = fmax(fabs(y10 - y90), 1.5), ym = axis_px(&pl->y, q50);
         fprintf(f, "<g class=\"bin\" fill=\"%s\" stroke=\"%s\"><title>%zu completed trials ",
                 lv->n > 1 ? palette[c % N_COLOURS] : "#9aa5b1", lv->n > 1 ? palette[c % N_COLOURS] : "#5b6770", run);
         if (lv->n > 1) fprintf(f, "at budget %g ", lv->budget[c]);
-        fprintf(f, "with x from %.4g to %.4g: ", axis_at(&pl->x, (double)col / PROGRESS_BINS),
-                axis_at(&pl->x, (double)(col + 1) / PROGRESS_BINS));
+        fprintf(f, "with x from %.4g to %.4g: ", axis_at(&pl->x, (double)col / (double)nb),
+                axis_at(&pl->x, (double)(col + 1) / (double)nb));
         esc(f, d->spec->metric);
         fprintf(f, " median %.4g, 10-90%% quantiles %.4g to %.4g</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                    "height=\"%.1f\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
-                q50, q10, q90, px + 0.5, top, colw - 1, hgt, px + 0.5, ym, px + colw - 0.5, ym);
+                q50, q10, q90, px + 0.5, top, bw, hgt, px + 0.5, ym, px + 0.5 + bw, ym);
     }
     free(vals);
     free(b);
