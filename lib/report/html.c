@@ -1302,8 +1302,9 @@ static void draw_mass(plot *pl, const hpo_report_data *d, int p, long cols, long
         if (!box) {
             char fill[8];
             mix("#e3e7ec", "#2b3947", max > 1 ? log((double)run) / log((double)max) : 0.6, fill);
-            fprintf(pl->f, "<rect class=\"cell\" fill=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>"
-                           "%zu completed trials with ", fill, xa, pl->y1 - ch * (double)(row + 1), xb - xa, ch, run);
+            fprintf(pl->f, "<rect class=\"cell\" fill=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                           "height=\"%.1f\"><title>%zu completed trials with ",
+                    fill, xa, pl->y1 - ch * (double)(row + 1), xb - xa, ch, run);
             esc(pl->f, text);
             fputs(" and ", pl->f);
             esc(pl->f, d->spec->metric);
