@@ -78,7 +78,7 @@
  * The best trials stay individual elements, with their tooltips. */
 #define DOTS_MAX 500            /* completed trials drawn as one dot each */
 #define CURVES_MAX 200          /* curves drawn as one line each */
-#define FAILS_MAX 500           /* failed trials drawn as one cross each */
+#define FAILS_MAX 200           /* failed trials drawn as one cross each (per parameter) */
 #define TOP_POINTS 50           /* the best trials kept as dots in a summarised scatter */
 #define TOP_LINES 20            /* the top curves drawn over the bands, the top 5 bold */
 #define PC_MAX 300              /* the most lines in parallel coordinates */
