@@ -157,6 +157,7 @@ deps:
 
 bench: all
 	bench/ingest/run.sh
+	bench/report/run.sh
 	bench/slurm/run.sh
 
 # libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60 runs each that long

@@ -7,6 +7,10 @@
 source tests/integration/common.bash
 source tests/integration/slurm.bash
 start_cluster
+wait_no_jobs() {
+    for _ in $(seq 1 $(( $1 * 4 ))); do [ -z "$(squeue -h)" ] && return 0; sleep 0.25; done
+    fail "jobs still queued after $1 s: $(squeue)"
+}
 make_quadratic_sweep "$TMP/w"
 # Heterogeneous trials: 0.1 to 0.8 s, by the config's n.
 cat > "$TMP/w/trial.sh" <<'SH'
@@ -21,6 +25,7 @@ sed -i -e 's/max_trials: 12/max_trials: 24/' -e 's/round_size: 4, max_concurrent
 exp=$TMP/exp
 sbatch --chdir="$PWD" --output="$TMP/first-driver.out" slurm/hpo-driver.sh "$exp" "$TMP/w/spec.yaml" > /dev/null
 wait_stopped "$exp" 120
+wait_no_jobs 60   # the last workers end just after they record the stop
 assert_contains "$("$HPO" status "$exp")" "stopped:    budget.max_trials reached (24 trials)" "stop reason"
 # one worker array of 4 tasks, one GPU each, submitted once
 assert_eq "$(grep -c '^array ' "$exp/workers.state")" 1 "worker arrays"
@@ -55,10 +60,16 @@ for _ in $(seq 1 120); do   # until trial 0 has started
     sleep 0.25
 done
 [ -s "$exp/trials/t000000/journal" ] || fail "trial 0 never started"
+# hpo status shows the trials running (by their locks) and the worker array
+st=$("$HPO" status "$exp")
+assert_contains "$st" "mode:       workers" "status: mode"
+assert_contains "$st" "running:    trial 0" "status: trial 0 running"
+assert_contains "$st" "workers:    array job" "status: the worker array"
 task=$(awk '{print $2}' "$exp/trials/t000000/slurm_env")
 array=$(awk '{print $3}' "$exp/trials/t000000/slurm_env")
 scancel "${array}_${task}"
 wait_stopped "$exp" 180
+wait_no_jobs 60
 $PY - "$exp" <<'PY'
 import os, sys, h5py
 exp = sys.argv[1]

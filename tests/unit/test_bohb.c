@@ -33,7 +33,7 @@ static sim *hb_new(const char *algo, unsigned seed)
              "name: hb\ncommand: [./t, \"{x}\", \"{y}\", \"{epochs}\"]\n"
              "space:\n  x: {type: float, low: 0, high: 1}\n  y: {type: float, low: 0, high: 1}\n"
              "objective: {metric: loss}\nfidelity: {param: epochs, min: 1, max: 81, eta: 3}\n"
-             "algorithm: %s\nbudget: {max_trials: 100000}\nseed: %u\n", algo, seed);
+             "algorithm: %s\nbudget: {max_trials: 100000}\nparallel: {mode: rounds}\nseed: %u\n", algo, seed);
     return sim_new(yaml, MAXT);
 }
 
