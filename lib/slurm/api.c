@@ -4,7 +4,6 @@
 #include "slurm/api.h"
 #include "core/util.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
