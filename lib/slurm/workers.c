@@ -137,8 +137,8 @@ int slurm_submit_workers(hpo_experiment *e, const hpo_slurm_api *api, long finis
     job.script_path = path;
     *id = -1;
     if (r == 0 && dry_run) {
-        printf("# workers: %d tasks of %d slot%s: would be submitted as\n%s\n", tasks, per_task,
-               per_task == 1 ? "" : "s", script);
+        hpo_notice(HPO_NOTE_OUTPUT, "# workers: %d tasks of %d slot%s: would be submitted as\n%s", tasks,
+                   per_task, per_task == 1 ? "" : "s", script);
     } else if (r == 0) {
         r = write_file_atomic(path, script, strlen(script));
         if (r == 0) chmod(path, 0755);
