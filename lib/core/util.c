@@ -287,8 +287,9 @@ void fault_point(const char *point)
     raise(SIGKILL);
 }
 
-static const char *emptied_root;
-static long emptied;
+/* nftw() passes no context: per thread, so empty_directory() is reentrant. */
+static __thread const char *emptied_root;
+static __thread long emptied;
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *f)
 {
