@@ -3,7 +3,7 @@
  */
 #include "store/ingest.h"
 #include "store/plan.h"
-#include "trial/runner.h"
+#include "store/rank.h"
 #include "core/util.h"
 
 #include <math.h>

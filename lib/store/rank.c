@@ -15,6 +15,22 @@ int objective_better(const hpo_spec *spec, double a, double b)
     return spec->maximize ? a > b : a < b;
 }
 
+double trial_objective(const hpo_spec *spec, const hpo_report_rec *recs, size_t n, int *found)
+{
+    double best = NAN, last = NAN;
+    *found = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(recs[i].metric, spec->metric) != 0) continue;
+        double v = recs[i].value;
+        *found = 1;
+        last = v;
+        /* Non-finite values are kept as reported but never become best. */
+        if (!isfinite(v)) continue;
+        if (isnan(best) || objective_better(spec, v, best)) best = v;
+    }
+    return spec->reduce_best ? best : last;
+}
+
 int trial_is_ranked(const hpo_trial_row *r)
 {
     return strcmp(r->status, HPO_STATUS_COMPLETED) == 0 && isfinite(r->objective);

@@ -1,8 +1,8 @@
 /*
- * rank.h -- the one ranking of trials, used wherever trials are ordered
- * best first: the sweep's decisions (best trial, `hpo best`), the
- * optimizers that promote or exploit by rank (Hyperband, PBT) and the
- * report's playbook.
+ * rank.h -- a trial's objective, and the one ranking of trials, used
+ * wherever trials are ordered best first: the sweep's decisions (best
+ * trial, `hpo best`), the optimizers that promote or exploit by rank
+ * (Hyperband, ASHA, PBT) and the report's playbook.
  *
  * A trial takes part when it completed with a finite objective.  Order: the
  * higher budget first (an objective at 81 epochs says more than one at 1;
@@ -16,9 +16,15 @@
 #include <stddef.h>
 #include "spec/spec.h"
 #include "store/results.h"
+#include "store/journal.h"
 
 /* Whether objective a is strictly better than b under the spec's mode. */
 int objective_better(const hpo_spec *spec, double a, double b);
+
+/* The objective of a trial from its reports (last or best value of the
+ * spec's metric, per objective.reduce); NaN if never reported.  *found
+ * tells whether the metric was reported at all. */
+double trial_objective(const hpo_spec *spec, const hpo_report_rec *recs, size_t n, int *found);
 
 /* Whether a row takes part in the ranking. */
 int trial_is_ranked(const hpo_trial_row *r);

@@ -3,6 +3,7 @@
  */
 #include "trial/runner.h"
 #include "store/journal.h"
+#include "store/rank.h"
 #include "trial/gpu.h"
 #include "trial/median_stop.h"
 #include "trial/metrics.h"
@@ -169,24 +170,6 @@ static envlist trial_environment(const hpo_experiment *e, int round, const hpo_p
         env_set(&env, name, buf);
     }
     return env;
-}
-
-/* ---- objective ------------------------------------------------------------ */
-
-double trial_objective(const hpo_spec *spec, const hpo_report_rec *recs, size_t n, int *found)
-{
-    double best = NAN, last = NAN;
-    *found = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(recs[i].metric, spec->metric) != 0) continue;
-        double v = recs[i].value;
-        *found = 1;
-        last = v;
-        /* Non-finite values are kept as reported but never become best. */
-        if (!isfinite(v)) continue;
-        if (isnan(best) || (spec->maximize ? v > best : v < best)) best = v;
-    }
-    return spec->reduce_best ? best : last;
 }
 
 /* ---- running -------------------------------------------------------------- */

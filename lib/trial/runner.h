@@ -36,9 +36,4 @@ void trial_free_argv(char **argv);
  * (its attempt-1/, attempt-2/, ... folders). */
 int trial_earlier_attempts(const char *dir);
 
-/* The objective of a trial from its reports (last or best value of the
- * spec's metric, per objective.reduce); NaN if never reported.  *found
- * tells whether the metric was reported at all. */
-double trial_objective(const hpo_spec *spec, const hpo_report_rec *recs, size_t n, int *found);
-
 #endif
