@@ -71,18 +71,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static void split_gpus(worker *w)
-{
-    const char *v = getenv("CUDA_VISIBLE_DEVICES");
-    if (!v || !*v) return;
-    char *copy = xstrdup(v), *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        w->gpus = xrealloc(w->gpus, sizeof(char *) * (size_t)(w->n_gpus + 1));
-        w->gpus[w->n_gpus++] = xstrdup(tok);
-    }
-    free(copy);
-}
-
 static int running(const worker *w)
 {
     int n = 0;
@@ -347,7 +335,7 @@ int worker_run(hpo_experiment *e, const hpo_worker_options *o, hpo_worker_stats 
                          sp->mode_line ? sp->mode_line : 1, sp->mode_line ? sp->mode_col : 1);
     }
     w.slots = xcalloc((size_t)o->slots, sizeof(slot));
-    split_gpus(&w);
+    w.n_gpus = executor_visible_gpus(&w.gpus);
     int cancelled = 0, drained = 0;
     while (r == 0) {
         reap(&w);

@@ -82,4 +82,31 @@ arrays = [l.split()[1] for l in open(os.path.join(exp, "workers.state"))]
 assert 1 <= len(arrays) <= 2, arrays
 print("ok: trial 0 ran again after its worker was cancelled; worker arrays", arrays)
 PY
+# trials_per_gpu: 2 on Slurm: max_concurrent 4 makes 2 worker tasks of 2
+# slots, and the 2 trials of a task share its one GPU, at the same time.
+sed -i -e 's/name: quadcancel/name: quadshare/' \
+    -e 's/mode: workers, max_concurrent: 4/mode: workers, max_concurrent: 4, trials_per_gpu: 2/' \
+    -e 's/^sleep .*/sleep 1/' "$TMP/w/spec.yaml" "$TMP/w/trial.sh"
+exp=$TMP/share
+sbatch --chdir="$PWD" --output="$TMP/first-driver3.out" slurm/hpo-driver.sh "$exp" "$TMP/w/spec.yaml" > /dev/null
+wait_stopped "$exp" 120
+wait_no_jobs 60
+grep -q -- "--array=0-1" "$exp/worker.sbatch" || fail "trials_per_gpu 2: 2 worker tasks"
+grep -q -- "--slots 2" "$exp/worker.sbatch" || fail "trials_per_gpu 2: 2 slots"
+$PY - "$exp" <<'PY'
+import os, sys, h5py
+exp = sys.argv[1]
+t = h5py.File(os.path.join(exp, "results.h5"), "r")["trials"][:]
+assert len(t) == 8 and (t["status"] == b"completed").all(), t["status"]
+by_task = {}
+for row in t:
+    gpu, task, arr = open(os.path.join(exp, "trials", "t%06d" % row["trial_id"], "slurm_env")).read().split()
+    by_task.setdefault(task, []).append((gpu, row["start_time"], row["end_time"]))
+assert len(by_task) == 2, by_task.keys()
+for task, rows in by_task.items():
+    assert len({g for g, _, _ in rows}) == 1, ("a task used several GPUs", task, rows)
+    overlap = any(a[1] < b[2] and b[1] < a[2] for i, a in enumerate(rows) for b in rows[i + 1:])
+    assert overlap, ("the task's 2 slots never ran at once", task, rows)
+print("ok: 2 worker tasks, each running 2 trials at once on its one GPU")
+PY
 echo ok
