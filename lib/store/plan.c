@@ -120,8 +120,17 @@ static int parse_trial_line(char *s, int n_params, hpo_plan_trial *t)
 int plan_read(const hpo_experiment *e, int round, hpo_plan **out)
 {
     char *path = plan_path(e, round, "plan"), *text = NULL;
-    int r = read_file(path, &text, NULL);
+    size_t len = 0;
+    int r = read_file(path, &text, &len);
     if (r != 0) { free(path); return r; }
+    /* A NUL would end the text early and hide the rest (a file of random
+     * bytes starting with one read as an empty plan). */
+    if (memchr(text, '\0', len)) {
+        r = hpo_error(HPO_ECORRUPT, "%s: not an hpo plan (binary data)", path);
+        free(text);
+        free(path);
+        return r;
+    }
     const hpo_space *sp = &e->spec->space;
     int n_trials = 0;
     for (char *c = text; (c = strstr(c, "\ntrial ")); c++) n_trials++;
@@ -151,6 +160,7 @@ int plan_read(const hpo_experiment *e, int round, hpo_plan **out)
             r = hpo_error(HPO_ECORRUPT, "%s:%d: unexpected line", path, lineno);
         }
     }
+    if (r == 0 && !have_header) r = hpo_error(HPO_ECORRUPT, "%s:1: not an hpo plan (version 1)", path);
     if (r == 0 && t != n_trials) r = hpo_error(HPO_ECORRUPT, "%s: truncated", path);
     free(text);
     free(path);

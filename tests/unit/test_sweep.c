@@ -125,8 +125,17 @@ static void test_plan_roundtrip(void **state)
     /* and so is a damaged one */
     char *path = experiment_path(fx->e, "rounds/r0001.plan");
     assert_int_equal(write_file_atomic(path, "hpo-plan 1\nround 1\ngarbage\n", 27), 0);
-    free(path);
     assert_int_equal(plan_read(fx->e, 1, &q), HPO_ECORRUPT);
+    /* binary data, even data that starts with a NUL, and an empty file */
+    assert_int_equal(write_file_atomic(path, "\0hpo-plan 1\nround 1\n", 21), 0);
+    assert_int_equal(plan_read(fx->e, 1, &q), HPO_ECORRUPT);
+    assert_int_equal(write_file_atomic(path, "hpo-plan 1\nround 1\0\n", 21), 0);
+    assert_int_equal(plan_read(fx->e, 1, &q), HPO_ECORRUPT);
+    assert_int_equal(write_file_atomic(path, "", 0), 0);
+    assert_int_equal(plan_read(fx->e, 1, &q), HPO_ECORRUPT);
+    assert_int_equal(write_file_atomic(path, "\n\n", 2), 0);
+    assert_int_equal(plan_read(fx->e, 1, &q), HPO_ECORRUPT);
+    free(path);
 }
 
 static void test_round_state_roundtrip(void **state)
