@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A damaged results.h5 is rebuilt here too, when no driver holds the
- * experiment (one that does rebuilds it itself). */
+/* A damaged or deleted results.h5 is published again here too, when no
+ * driver holds the experiment (one that does publishes it itself). */
 static int rebuild_if_damaged(hpo_experiment *e, const char *dir)
 {
     char msg[512];
@@ -28,7 +28,7 @@ static int rebuild_if_damaged(hpo_experiment *e, const char *dir)
     int r = experiment_lock(e);
     if (r == HPO_ELOCKED)
         return hpo_error(HPO_ECORRUPT, "%s; the process driving %s will rebuild it", msg, dir);
-    if (r == 0) r = ingest(e, NULL);   /* says so on stderr, keeps the damaged file aside */
+    if (r == 0) r = ingest(e, NULL);   /* says so on stderr and publishes it again */
     experiment_unlock(e);
     return r;
 }
@@ -41,7 +41,7 @@ int cli_open_results(const char *dir, hpo_experiment **e, hpo_store **st)
     r = store_open(st, path, (*e)->spec, 0);
     /* Missing although rounds were planned: deleted; rebuild it likewise. */
     if (r == HPO_ENOTFOUND && plan_count(*e) > 0) {
-        fprintf(stderr, "hpo: %s: missing; rebuilding it from plans and journals\n", path);
+        fprintf(stderr, "hpo: %s: missing; publishing it again\n", path);
         r = HPO_ECORRUPT;
     }
     if (r == HPO_ECORRUPT && (r = rebuild_if_damaged(*e, dir)) == 0) r = store_open(st, path, (*e)->spec, 0);

@@ -26,7 +26,8 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 # Built here rather than by the Makefile, so the bench needs only the store.
 $CC -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -I"$root/lib" $(pkg-config --cflags hdf5) \
-    "$here/bench_ingest.c" "$root/lib/store/results.c" "$root/lib/core/util.c" -o "$work/bench_ingest" \
+    "$here/bench_ingest.c" "$root/lib/store/results.c" "$root/lib/store/publish.c" "$root/lib/core/util.c" \
+    -o "$work/bench_ingest" -lpthread \
     $(pkg-config --libs hdf5) -lhdf5_hl -lcrypto -lz -lm
 
 echo "ingest: $TRIALS trials x $POINTS points (Optuna: $OPTUNA_TRIALS trials, extrapolated)" >&2

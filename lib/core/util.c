@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -297,4 +298,20 @@ long empty_directory(const char *path)
     /* FTW_PHYS: a link is removed, never followed; FTW_DEPTH: files first. */
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return emptied;
+}
+
+const char *io_strerror(int err, const char *path)
+{
+    static __thread char buf[512];
+    if (err != ENOSPC && err != EDQUOT) return strerror(err);
+    char *dir = dir_of(path);
+    struct statvfs fs;
+    if (statvfs(dir, &fs) == 0) {
+        unsigned long long kib = (unsigned long long)fs.f_bavail * fs.f_frsize / 1024;
+        snprintf(buf, sizeof buf, "%s (%llu KiB free on %s)", strerror(err), kib, dir);
+    } else {
+        snprintf(buf, sizeof buf, "%s", strerror(err));
+    }
+    free(dir);
+    return buf;
 }

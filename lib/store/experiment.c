@@ -4,6 +4,7 @@
  */
 #include "store/experiment.h"
 #include "core/util.h"
+#include "store/publish.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +34,39 @@ int experiment_trial_dir_ok(const char *dir)
 }
 
 char *experiment_results_path(const hpo_experiment *e) { return path_join(e->dir, "results.h5"); }
+
+char *experiment_work_path(const hpo_experiment *e) { return path_join(e->dir, ".results.work.h5"); }
+
+int experiment_knows_spec(const hpo_experiment *e, const char *sha256)
+{
+    char *meta = path_join(e->dir, "experiment"), *text = NULL;
+    size_t len = 0;
+    int found = 0;
+    if (read_file(meta, &text, &len) == 0) {
+        char *needle = xasprintf("spec_sha256=%s\n", sha256);
+        found = strstr(text, needle) != NULL;
+        free(needle);
+    }
+    free(text);
+    free(meta);
+    return found;
+}
+
+int experiment_check_links(const hpo_experiment *e)
+{
+    static const char *const names[] = {"results.h5", ".results.work.h5", ".results.work.h5.unpublished",
+                                        "lock", "spec.yaml", "experiment", "rounds", "trials"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *p = path_join(e->dir, names[i]);
+        struct stat st;
+        int link = lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
+        int r = link ? hpo_error(HPO_EIO, "%s: is a symbolic link; hpo writes nothing through one "
+                                 "(replace it with the file itself)", p) : 0;
+        free(p);
+        if (r) return r;
+    }
+    return 0;
+}
 
 char *experiment_default_dir(const hpo_spec *spec) { return xasprintf("hpo-runs/%s", spec->name); }
 
@@ -208,10 +242,11 @@ void experiment_free(hpo_experiment *e)
 int experiment_lock(hpo_experiment *e)
 {
     char *path = experiment_path(e, "lock");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {
         int err = errno;
-        int r = hpo_error(HPO_EIO, "%s: cannot open: %s", path, strerror(err));
+        int r = hpo_error(HPO_EIO, "%s: cannot open: %s", path,
+                          err == ELOOP ? "it is a symbolic link; refusing to use it" : io_strerror(err, path));
         free(path);
         return r;
     }
@@ -243,6 +278,10 @@ int experiment_lock(hpo_experiment *e)
 void experiment_unlock(hpo_experiment *e)
 {
     if (e->lock_fd >= 0) {
+        char *work = experiment_work_path(e), *dst = experiment_results_path(e);
+        publish_flush(work, dst);
+        free(work);
+        free(dst);
         close(e->lock_fd);   /* closing releases the flock */
         e->lock_fd = -1;
     }

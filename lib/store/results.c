@@ -34,6 +34,7 @@
 #endif
 #include "store/results.h"
 #include "core/util.h"
+#include "store/publish.h"
 
 #include <hdf5.h>
 
@@ -99,6 +100,11 @@ struct hpo_store {
     size_t rdirty_lo, rdirty_hi;
 
     size_t n_curves;
+
+    int session;                           /* a write session is open (publish.h) */
+    int changed;                           /* this session changed something */
+    char *publish_to;                      /* publish at close to this path, or NULL */
+    int publish_force;
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -117,6 +123,7 @@ static void h5_init(void)
 typedef struct walk_state {
     char desc[256];            /* innermost error's description */
     int lock_failed;           /* some entry says "unable to lock file" */
+    int sys_errno;             /* errno a failed system call reported, or 0 */
 } walk_state;
 
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
@@ -124,19 +131,26 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
     walk_state *w = data;
     if (n == 0 && e->desc) snprintf(w->desc, sizeof w->desc, "%s", e->desc);
     if (e->min_num == H5E_CANTLOCKFILE) w->lock_failed = 1;
+    /* The sec2 driver says "..., errno = 28, error message = '...', ...". */
+    const char *p = e->desc ? strstr(e->desc, "errno = ") : NULL;
+    if (p && !w->sys_errno) w->sys_errno = atoi(p + 8);
     return 0;
 }
 
 /* Inspect (and clear) the current HDF5 error stack. */
 static walk_state h5_last_error(void)
 {
-    walk_state w = { "", 0 };
+    walk_state w = { "", 0, 0 };
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &w);
     H5Eclear2(H5E_DEFAULT);
     return w;
 }
 
-/* "PATH: <what> (HDF5: <reason>)" as the thread's error; returns code. */
+/* errno of the last failed fsync (file_sync), for h5_fail. */
+static __thread int sync_errno;
+
+/* "PATH: <what> (HDF5: <reason>)" as the thread's error; returns code.  A
+ * full disk or quota says so, with the space left, instead of HDF5's text. */
 static int h5_fail(int code, const char *path, const char *fmt, ...) HPO_PRINTF(3, 4);
 static int h5_fail(int code, const char *path, const char *fmt, ...)
 {
@@ -146,6 +160,10 @@ static int h5_fail(int code, const char *path, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     walk_state w = h5_last_error();
+    if (!w.sys_errno) w.sys_errno = sync_errno;
+    sync_errno = 0;
+    if (w.sys_errno == ENOSPC || w.sys_errno == EDQUOT)
+        return hpo_error(code, "%s: %s: %s", path, what, io_strerror(w.sys_errno, path));
     if (w.desc[0])
         return hpo_error(code, "%s: %s (HDF5: %s)", path, what, w.desc);
     return hpo_error(code, "%s: %s", path, what);
@@ -536,7 +554,10 @@ static int file_sync(hid_t f)
     if (H5Fflush(f, H5F_SCOPE_LOCAL) < 0) return -1;
     void *h = NULL;
     if (H5Fget_vfd_handle(f, H5P_DEFAULT, &h) >= 0 && h) {
-        if (fsync(*(int *)h) != 0 && errno != EINVAL) return -1;
+        if (fsync(*(int *)h) != 0 && errno != EINVAL) {
+            sync_errno = errno;
+            return -1;
+        }
     } else {
         H5Eclear2(H5E_DEFAULT);
     }
@@ -603,6 +624,7 @@ int store_create(const char *path, const hpo_spec *spec)
     if (fapl >= 0) H5Pclose(fapl);
     if (f < 0) {
         int r = h5_fail(HPO_EIO, path, "cannot create %s", tmp);
+        unlink(tmp);   /* HDF5 may have made it before failing */
         free(tmp);
         return r;
     }
@@ -645,8 +667,10 @@ static void store_free(hpo_store *st)
     for (size_t i = 0; i < 3; i++)
         if (ts[i] >= 0) H5Tclose(ts[i]);
     if (st->file >= 0) H5Fclose(st->file);
+    if (st->session) publish_session_end(st->path, NULL, 0, 0);
     free(st->trials);
     free(st->rounds);
+    free(st->publish_to);
     free(st->path);
     free(st);
 }
@@ -701,8 +725,7 @@ static int check_root(hpo_store *st)
     if (attr_read_i64(st->file, "writing", &v) != 0)
         return h5_fail(HPO_ECORRUPT, st->path, "the writing flag is missing or unreadable");
     if (v != 0)
-        return hpo_error(HPO_ECORRUPT, "%s: a writer was interrupted mid-write; "
-                         "rebuild it with hpo rebuild", st->path);
+        return hpo_error(HPO_ECORRUPT, "%s: a writer was interrupted mid-write", st->path);
     return 0;
 }
 
@@ -956,7 +979,15 @@ int store_open(hpo_store **out, const char *path, const hpo_spec *spec, int writ
         return hpo_error(HPO_ENOTFOUND, "%s: no such file", path);
     if (access(path, writable ? R_OK | W_OK : R_OK) != 0)
         return hpo_error(HPO_EIO, "%s: %s", path, strerror(errno));
+    struct stat lst;
+    if (writable && lstat(path, &lst) == 0 && !S_ISREG(lst.st_mode))
+        return hpo_error(HPO_EIO, "%s: is %s, not a file; refusing to write through it", path,
+                         S_ISLNK(lst.st_mode) ? "a symbolic link" : "not a regular file");
     hpo_store *st = store_new(path, writable);
+    if (writable) {
+        publish_session_begin();   /* waits for a copy of the file in progress */
+        st->session = 1;
+    }
     if (st->t_trial < 0 || st->t_curve < 0 || st->t_round < 0) {
         int r = h5_fail(HPO_ERROR, path, "cannot build the table types");
         store_free(st);
@@ -1069,10 +1100,16 @@ int store_close(hpo_store *st)
         if (r == 0) r = set_writing(st, 0);
     }
     hid_t f = st->file;
-    char *path = xstrdup(st->path);
+    char *path = xstrdup(st->path), *publish_to = st->publish_to;
+    int session = st->session, changed = st->changed, force = st->publish_force;
     st->file = -1;
+    st->session = 0;
+    st->publish_to = NULL;
     store_free(st);          /* closes the datasets first: they pin the file */
     if (f >= 0 && H5Fclose(f) < 0 && r == 0) r = h5_fail(HPO_EIO, path, "cannot close");
+    /* Only a complete file (writing flag cleared) is ever published. */
+    if (session) publish_session_end(path, r == 0 ? publish_to : NULL, changed, force);
+    free(publish_to);
     free(path);
     return r;
 }
@@ -1164,6 +1201,7 @@ int store_put_trials(hpo_store *st, const hpo_trial_row *rows,
         mark_dirty(&st->dirty_lo, &st->dirty_hi, id, id + 1);
     }
     st->n_trials = new_n;
+    st->changed = 1;
     return 0;
 }
 
@@ -1179,6 +1217,7 @@ int store_put_round(hpo_store *st, const hpo_round_row *row)
     st->rounds[i] = *row;
     if (i == st->n_rounds) st->n_rounds++;
     mark_dirty(&st->rdirty_lo, &st->rdirty_hi, i, i + 1);
+    st->changed = 1;
     return 0;
 }
 
@@ -1190,6 +1229,7 @@ int store_append_curves(hpo_store *st, const hpo_curve_row *rows, size_t n)
                    st->n_curves, st->n_curves + n) < 0)
         return h5_fail(HPO_EIO, st->path, "cannot append to /curves");
     st->n_curves += n;
+    st->changed = 1;
     return 0;
 }
 
@@ -1228,6 +1268,7 @@ int store_set_attr(hpo_store *st, const char *name, const char *value)
                          name, strlen(value));
     if (attr_write_string(st->file, name, value) < 0)
         return h5_fail(HPO_EIO, st->path, "cannot write attribute '%s'", name);
+    st->changed = 1;
     return 0;
 }
 
@@ -1269,3 +1310,10 @@ const double *store_config(const hpo_store *st, int p)
 
 size_t store_n_rounds(const hpo_store *st) { return st->n_rounds; }
 const hpo_round_row *store_rounds(const hpo_store *st) { return st->rounds; }
+
+void store_publish_to(hpo_store *st, const char *dst, int force)
+{
+    free(st->publish_to);
+    st->publish_to = dst ? xstrdup(dst) : NULL;
+    st->publish_force = force;
+}
