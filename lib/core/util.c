@@ -151,14 +151,14 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     if (fd < 0) {
         int e = errno;
         free(tmp);
-        return hpo_error(HPO_EIO, "%s: cannot create: %s", path, strerror(e));
+        return hpo_error(HPO_EIO, "%s: cannot create: %s", path, io_strerror(e, path));
     }
     if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);
         free(tmp);
-        return hpo_error(HPO_EIO, "%s: cannot write: %s", path, strerror(e));
+        return hpo_error(HPO_EIO, "%s: cannot write: %s", path, io_strerror(e, path));
     }
     close(fd);
     fault_point("atomic:before-rename");

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Add the rows of every round planned since the last ingest. */
@@ -271,6 +273,26 @@ static int adopt_published(hpo_experiment *e, const char *dst, const char *work)
     return publish_now(dst, work);
 }
 
+/* Room for an ingest: a session rewrites a few chunks, and publishing
+ * copies the whole working file.  Refusing up front (one line, nothing
+ * written) beats failing halfway through HDF5's writes. */
+#define SPACE_SLACK_KB 64   /* $HPO_MIN_FREE_KB overrides it */
+static int check_space(hpo_experiment *e, const char *work)
+{
+    struct statvfs fs;
+    struct stat st;
+    if (statvfs(e->dir, &fs) != 0) return 0;
+    const char *v = getenv("HPO_MIN_FREE_KB");
+    unsigned long long slack = (v && *v ? strtoull(v, NULL, 10) : SPACE_SLACK_KB) * 1024;
+    if (v && *v && slack == 0) return 0;   /* off: for tests of a disk filling mid-write */
+    unsigned long long free_b = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    unsigned long long need = slack + (stat(work, &st) == 0 ? (unsigned long long)st.st_size : 0);
+    if (free_b >= need) return 0;
+    return hpo_error(HPO_EIO, "%s: no space left for results.h5 (%llu KiB free on %s, %llu KiB needed); "
+                     "free some space and run the same command again: nothing recorded is lost", e->dir,
+                     free_b / 1024, e->dir, need / 1024);
+}
+
 int ingest_open(hpo_experiment *e, hpo_store **out, hpo_ingest_stats *stats)
 {
     hpo_ingest_stats dummy;
@@ -281,6 +303,11 @@ int ingest_open(hpo_experiment *e, hpo_store **out, hpo_ingest_stats *stats)
     if (r != 0) return r;
     publish_cleanup(e->dir);
     char *dst = experiment_results_path(e), *work = experiment_work_path(e);
+    if ((r = check_space(e, work)) != 0) {
+        free(dst);
+        free(work);
+        return r;
+    }
     hpo_store *st = NULL;
     int force = 0;
     r = store_open(&st, work, e->spec, 1);

@@ -175,6 +175,9 @@ void publish_cleanup(const char *dir)
 static void publish_locked(void)
 {
     if (!g_work) return;
+    /* A failed publish is a warning: keep the caller's error message. */
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", hpo_error_last());
     if (publish_now(g_work, g_dst) == 0) {
         pending = 0;
         publish_mark(g_work, 0);
@@ -183,6 +186,7 @@ static void publish_locked(void)
         snprintf(last_warning, sizeof last_warning, "%s", hpo_error_last());
         fprintf(stderr, "hpo: %s\n", last_warning);
     }
+    hpo_error(0, "%s", saved);
     last_publish = now_mono();
 }
 

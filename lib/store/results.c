@@ -115,6 +115,12 @@ static void h5_init(void)
 {
     static int done;
     if (!done) {
+        /* No HDF5 shutdown at exit: after a write failed (a full disk),
+         * HDF5 1.10's own atexit close of the file it could not close
+         * crashes in H5F__close_cb.  Every file is closed by store_close,
+         * and one that failed has its `writing` flag set, so nothing is
+         * lost by skipping it. */
+        H5dont_atexit();
         H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
         done = 1;
     }

@@ -67,6 +67,6 @@ assert_contains "$(cat "$TMP/err4")" "rebuilding it from plans and journals" "da
 assert_contains "$out4" "stopped: budget.max_trials reached (40 trials)" "run after damage"
 $PY tests/integration/check_results.py "$EXP" --digest > "$TMP/recovered"
 diff "$TMP/before" "$TMP/recovered" || fail "recovery lost or changed results"
-litter=$(ls -A "$EXP" | grep -Ev '^(spec.yaml|experiment|lock|rounds|trials|results.h5|.results.work.h5)$' || true)
+litter=$(ls -A "$EXP" | awk '!/^(spec.yaml|experiment|lock|rounds|trials|results.h5|.results.work.h5)$/')
 [ -z "$litter" ] || fail "left behind in the experiment: $litter"
 echo "ok: damaged file recovered"
