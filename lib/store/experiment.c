@@ -132,7 +132,13 @@ int experiment_open(hpo_experiment **out, const char *dir)
     char *meta = NULL, *yaml = NULL, *source = NULL;
     size_t yaml_len = 0;
     hpo_spec *spec = NULL;
-    int r = read_file(meta_path, &meta, NULL);
+    struct stat lst;
+    int r = 0;
+    if (lstat(meta_path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        r = hpo_error(HPO_EIO, "%s: is a symbolic link; refusing to use it", meta_path);
+    else if (lstat(frozen, &lst) == 0 && S_ISLNK(lst.st_mode))
+        r = hpo_error(HPO_EIO, "%s: is a symbolic link; refusing to use it", frozen);
+    if (r == 0) r = read_file(meta_path, &meta, NULL);
     if (r == HPO_ENOTFOUND)
         r = hpo_error(HPO_ENOTFOUND, "%s: not an hpo experiment (no %s)", dir,
                       path_exists(abs) ? "experiment file" : "such directory");
