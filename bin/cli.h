@@ -27,6 +27,7 @@ struct hpo_store;
 int cli_open_results(const char *dir, struct hpo_experiment **e, struct hpo_store **st);
 
 int cmd_run(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 int cmd_trial(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_report_dispatch(int argc, char **argv);   /* the HTML report, or cmd_report */

@@ -9,10 +9,12 @@
 #include "trial/metrics.h"
 #include "optimizers/optimizer.h"
 #include "sweep/run.h"
+#include "sweep/worker.h"
 #include "trial/runner.h"
 #include "core/util.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,62 @@ static void print_best(hpo_experiment *e)
     free(path);
 }
 
+/* ---- what hpo run and hpo worker show, and their signals -------------- */
+
+static volatile sig_atomic_t stop_requested, drain_signal;
+
+static void on_stop(int sig) { stop_requested = sig; }
+static void on_warning(int sig) { drain_signal = sig; }
+
+/* SIGINT/SIGTERM stop (the running trials are cancelled, to run again on
+ * resume); with `warning`, SIGUSR1/SIGUSR2 (Slurm's --signal before the
+ * time limit) drain instead. */
+static void catch_signals(int warning)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (warning) {
+        sa.sa_handler = on_warning;
+        sigaction(SIGUSR1, &sa, NULL);
+        sigaction(SIGUSR2, &sa, NULL);
+    }
+}
+
+typedef struct progress {
+    const hpo_spec *spec;
+    int tty, quiet;
+    double t0;
+    size_t last_finished;
+} progress;
+
+/* One progress line, redrawn in place on a terminal and printed as plain
+ * lines (only when something finished) otherwise. */
+static void progress_show(void *arg, const hpo_summary *s, int running, int final)
+{
+    progress *p = arg;
+    if (p->quiet) return;
+    size_t finished = s->n_completed + s->n_failed + s->n_pruned;
+    if (!p->tty && !final && finished == p->last_finished) return;
+    p->last_finished = finished;
+    char best[64] = "-";
+    if (s->best >= 0) snprintf(best, sizeof best, "%.6g (trial %ld)", s->best_objective, s->best);
+    int secs = (int)(now_mono() - p->t0);
+    char line[256];
+    snprintf(line, sizeof line, "[%02d:%02d:%02d] trials %zu/%ld done, %zu failed, %d running; best %s %s",
+             secs / 3600, secs / 60 % 60, secs % 60, finished, p->spec->max_trials, s->n_failed, running,
+             p->spec->metric, best);
+    if (p->tty) {
+        fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
+    } else {
+        fprintf(stderr, "%s\n", line);
+    }
+    fflush(stderr);
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -51,11 +109,11 @@ int cmd_run(int argc, char **argv)
         {"allow-spec-change", no_argument, 0, 'a'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *exp = NULL;
     int allow_change = 0;
-    hpo_run_options o = {.progress_tty = isatty(STDERR_FILENO)};
+    progress pg = {.tty = isatty(STDERR_FILENO), .t0 = now_mono(), .last_finished = (size_t)-1};
     int c;
     while ((c = getopt_long(argc, argv, "e:qh", opts, NULL)) != -1) {
         if (c == 'e') exp = optarg;
-        else if (c == 'q') o.quiet = 1;
+        else if (c == 'q') pg.quiet = 1;
         else if (c == 'a') allow_change = 1;
         else if (c == 'h') { printf("usage: hpo run SPEC [--exp DIR] [--quiet] [--allow-spec-change]\n"); return EXIT_OK; }
         else return cli_usage("run", "unknown option");
@@ -63,14 +121,25 @@ int cmd_run(int argc, char **argv)
     if (optind != argc - 1) return cli_usage("run", "expected one spec file");
     const char *spec_path = argv[optind];
     hpo_spec *spec = NULL;
+    const hpo_optimizer *opt = NULL;
     int r = spec_load(&spec, spec_path);
-    if (r != 0) return cli_fail(r);
+    if (r == 0) r = optimizer_for_spec(spec, &opt);   /* refuse a bad spec before creating anything */
+    if (r != 0) { spec_free(spec); return cli_fail(r); }
     char *dir = exp ? xstrdup(exp) : experiment_default_dir(spec);
     spec_free(spec);
     hpo_experiment *e = NULL;
     if ((r = experiment_create_or_open(&e, dir, spec_path, allow_change)) != 0) { free(dir); return cli_fail(r); }
-    if (!o.quiet) fprintf(stderr, "hpo: experiment %s (%s search, seed %llu)\n", dir, e->spec->algorithm,
-                          (unsigned long long)e->spec->seed);
+    int workers = optimizer_sweep_mode(e->spec) == HPO_MODE_WORKERS;
+    if (!pg.quiet) {
+        fprintf(stderr, "hpo: experiment %s (%s search, seed %llu, ", dir, e->spec->algorithm,
+                (unsigned long long)e->spec->seed);
+        if (workers) fprintf(stderr, "workers mode: %d trials at once, each started as soon as a slot frees)\n",
+                             e->spec->max_concurrent);
+        else fprintf(stderr, "rounds mode)\n");
+    }
+    pg.spec = e->spec;
+    catch_signals(0);
+    hpo_run_options o = {.stop = &stop_requested, .progress = progress_show, .arg = &pg};
     char reason[512];
     r = run_sweep(e, &o, reason, sizeof reason);
     int code = EXIT_OK;
@@ -83,6 +152,56 @@ int cmd_run(int argc, char **argv)
     experiment_free(e);
     free(dir);
     return code;
+}
+
+/* hpo worker EXP [--spec SPEC] [--slots K] [--time SECONDS]: one worker of a workers-mode
+ * sweep (what a Slurm worker task runs). */
+int cmd_worker(int argc, char **argv)
+{
+    static const struct option opts[] = {{"slots", required_argument, 0, 's'}, {"time", required_argument, 0, 't'},
+                                         {"spec", required_argument, 0, 'p'}, {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *spec = NULL;
+    long slots = 0;
+    double seconds = 0;
+    progress pg = {.tty = 0, .t0 = now_mono(), .last_finished = (size_t)-1};
+    int c;
+    while ((c = getopt_long(argc, argv, "s:t:qh", opts, NULL)) != -1) {
+        char *end;
+        if (c == 's') {
+            slots = strtol(optarg, &end, 10);
+            if (*end || slots < 1 || slots > 1024) return cli_usage("worker", "--slots wants 1..1024, got '%s'", optarg);
+        } else if (c == 't') {
+            seconds = strtod(optarg, &end);
+            if (*end || !(seconds > 0)) return cli_usage("worker", "--time wants seconds > 0, got '%s'", optarg);
+        } else if (c == 'p') spec = optarg;
+        else if (c == 'q') pg.quiet = 1;
+        else if (c == 'h') {
+            printf("usage: hpo worker EXP [--spec SPEC] [--slots K] [--time SECONDS] [--quiet]\n");
+            return EXIT_OK;
+        }
+        else return cli_usage("worker", "unknown option");
+    }
+    if (optind != argc - 1) return cli_usage("worker", "expected one experiment directory");
+    hpo_experiment *e = NULL;
+    int r = spec ? experiment_create_or_open(&e, argv[optind], spec, 0) : experiment_open(&e, argv[optind]);
+    if (r != 0) return cli_fail(r);
+    pg.spec = e->spec;
+    catch_signals(1);
+    hpo_worker_options wo = {.slots = slots > 0 ? (int)slots : e->spec->trials_per_gpu,
+                             .deadline = seconds > 0 ? now_wall() + seconds : 0,
+                             .stop = &stop_requested, .drain = &drain_signal,
+                             .progress = progress_show, .arg = &pg};
+    hpo_worker_stats stats;
+    char reason[512];
+    r = worker_run(e, &wo, &stats, reason, sizeof reason);
+    if (!pg.quiet)
+        fprintf(stderr, "hpo worker: %s; started %ld trials (%ld taken over); lock held %.1f ms per take "
+                "(longest %.1f ms, %ld takes)\n", r == 0 ? reason : hpo_error_last(), stats.started,
+                stats.resumed, stats.takes ? 1000 * stats.lock_held_s / (double)stats.takes : 0,
+                1000 * stats.lock_held_max_s, stats.takes);
+    experiment_free(e);
+    return r != 0 ? cli_fail(r) : EXIT_OK;
 }
 
 int cmd_trial(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include "slurm/drive.h"
 #include "sweep/decide.h"
 #include "slurm/rounds.h"
+#include "slurm/workers.h"
 #include "store/experiment.h"
 #include "store/ingest.h"
 #include "store/journal.h"
@@ -76,10 +77,26 @@ int cmd_plan(int argc, char **argv)
     int round = (int)store_n_rounds(st);
     char reason[512];
     hpo_plan *plan = NULL;
+    if (optimizer_sweep_mode(e->spec) == HPO_MODE_WORKERS) {
+        /* Workers plan one trial at a time as slots free: what a plan can
+         * show is the worker array. */
+        const hpo_slurm_api *api = NULL;
+        long id;
+        printf("# workers mode: each worker plans its next trial when a slot frees, from the results then\n");
+        if (driver_should_stop(e, st, reason, sizeof reason))
+            printf("# the sweep stops once its unfinished trials have run (%s)\n", reason);
+        if (slurm_api(&api) == 0) r = slurm_submit_workers(e, api, 0, 0, &id, 1);
+        else printf("# (%s: the sbatch script is not shown)\n", hpo_error_last());
+        store_close(st);
+        if (scratch) unlink(scratch);
+        free(scratch);
+        experiment_free(e);
+        return r != 0 ? cli_fail(r) : EXIT_OK;
+    }
     int running = round > 0 && plan_count(e) == round;
     if (driver_should_stop(e, st, reason, sizeof reason)) {
         printf("no next round: the sweep stops (%s)\n", reason);
-    } else if ((r = driver_propose_round(e, st, opt, round, &plan)) == 0) {
+    } else if ((r = driver_propose_round(e, st, opt, round, 0, &plan)) == 0) {
         printf("# round %d (%s): %d trials%s\n# trial", round, opt->name, plan->n,
                running ? ", as planned from the results so far" : "");
         for (int p = 0; p < e->spec->space.n; p++) printf("  %s", e->spec->space.params[p].name);
@@ -157,8 +174,13 @@ int cmd_cancel(int argc, char **argv)
     int r = experiment_open(&e, argv[1]);
     if (r == 0) r = slurm_api(&api);
     if (r != 0) { experiment_free(e); return cli_fail(r); }
-    int round = plan_count(e) - 1, n_jobs = 0, n_marked = 0;
+    int workers = optimizer_sweep_mode(e->spec) == HPO_MODE_WORKERS;
+    /* In workers mode every planned trial is its own round: none is marked,
+     * the next driver step runs them (as it does trials cut off). */
+    int round = workers ? -1 : plan_count(e) - 1, n_jobs = 0, n_marked = 0, n_workers = 0;
     r = slurm_cancel_experiment(e, api, round, &n_jobs);
+    if (r == 0 && workers) r = slurm_cancel_workers(e, api, &n_workers);
+    n_jobs += n_workers;
     if (r == 0) r = lock_patiently(e);
     if (r == 0 && round >= 0) r = mark_unstarted_cancelled(e, round, &n_marked);
     if (r == 0) r = ingest(e, NULL);

@@ -23,6 +23,7 @@ static const struct {
     {"check", cmd_check, "check SPEC                        validate a spec and say what is wrong"},
     {"rebuild", cmd_rebuild, "rebuild EXP                       regenerate results.h5 from plans and journals"},
     {"report", cmd_report_dispatch, "report EXP [-o FILE]              the HTML report of a sweep (default EXP/report.html)\n  hpo report [--step N] NAME=VALUE...   record metrics from inside a trial"},
+    {"worker", cmd_worker, "worker EXP [--slots K] [--time S]  one worker of a workers-mode sweep (what Slurm worker tasks run)"},
     {"trial", cmd_trial, "trial EXP ROUND INDEX             run one planned trial (used by executors)"},
 };
 

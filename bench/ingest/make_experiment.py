@@ -33,12 +33,20 @@ def main():
     ap.add_argument("--trials", type=int, default=10000)
     ap.add_argument("--points", type=int, default=100)
     ap.add_argument("--round-size", type=int, default=1000)
+    ap.add_argument("--workers", action="store_true",
+                    help="a workers-mode sweep: one plan per trial, and a ./train that reports loss=1")
     a = ap.parse_args()
+    if a.workers:
+        a.round_size = 1
     rng = random.Random(1)
     os.makedirs(os.path.join(a.dir, "rounds"))
     os.makedirs(os.path.join(a.dir, "trials"))
     spec = os.path.join(a.dir, "spec.yaml")
-    open(spec, "w").write(SPEC)
+    open(spec, "w").write(SPEC.replace("round_size: 1000", "mode: workers") if a.workers else SPEC)
+    if a.workers:
+        train = os.path.join(a.dir, "train")
+        open(train, "w").write("#!/bin/sh\necho loss=1\n")
+        os.chmod(train, 0o755)
     open(os.path.join(a.dir, "experiment"), "w").write(
         "format=hpo-experiment\nversion=1\nspec_source=%s\nspec_sha256=-\n" % os.path.abspath(spec))
     t0 = 1.8e9

@@ -38,6 +38,11 @@ typedef struct hpo_executor_ops {
 
 extern const hpo_executor_ops executor_local;
 
+/* Which of n_gpus visible GPUs concurrency slot `slot` uses: slots fill
+ * the GPUs parallel.trials_per_gpu at a time (the local executor and the
+ * worker loop share this rule). */
+int executor_slot_gpu(const hpo_spec *spec, int slot, int n_gpus);
+
 /* The `hpo` binary the executors start trials with (default: this
  * process's own executable). */
 void executor_set_hpo_binary(const char *path);

@@ -35,6 +35,11 @@ const char *executor_hpo_binary(void)
     return hpo_binary;
 }
 
+int executor_slot_gpu(const hpo_spec *spec, int slot, int n_gpus)
+{
+    return (slot / spec->trials_per_gpu) % n_gpus;
+}
+
 struct hpo_executor {
     hpo_experiment *e;
     int round;
@@ -89,7 +94,7 @@ static pid_t start_trial(hpo_executor *x, int slot, int index)
     pid_t pid = fork();
     if (pid != 0) return pid;
     if (x->n_gpus > 0)
-        setenv("CUDA_VISIBLE_DEVICES", x->gpus[(slot / x->e->spec->trials_per_gpu) % x->n_gpus], 1);
+        setenv("CUDA_VISIBLE_DEVICES", x->gpus[executor_slot_gpu(x->e->spec, slot, x->n_gpus)], 1);
     const char *bin = executor_hpo_binary();
     execl(bin, bin, "trial", x->e->dir, round, idx, (char *)NULL);
     fprintf(stderr, "hpo: cannot run %s: %s\n", bin, strerror(errno));

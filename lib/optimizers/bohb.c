@@ -20,6 +20,10 @@
  * is drawn again (tpe.c).  Until some budget has enough trials every fresh
  * config is random: the first iteration is exactly Hyperband's.
  *
+ * In workers mode (parallel.mode: workers) the schedule is asha.c's
+ * asynchronous promotions instead of Hyperband's rounds; the new configs
+ * come from the same hook.
+ *
  * Options: min_points_in_model 1..1000, gamma (0,1), n_ei_candidates
  * 1..10000, random_fraction [0,1], bandwidth_factor [0.1, 10],
  * multivariate true|false (true).
@@ -84,8 +88,13 @@ static int bohb_fresh(const hpo_spec *spec, const hpo_history *h, int round, int
     return HPO_OK;
 }
 
+/* In workers mode the schedule is ASHA's (asynchronous BOHB, as in
+ * Optuna's TPE + Hyperband pruner and HpBandSter's asynchronous mode): the
+ * same hook gives the new configs. */
 static int bohb_propose(const hpo_spec *spec, const hpo_history *h, int round, int max, hpo_proposal *out, int *n)
 {
+    if (optimizer_sweep_mode(spec) == HPO_MODE_WORKERS)
+        return asha_propose(spec, "bohb", h, round, max, out, n, bohb_fresh);
     return hyperband_propose(spec, h, round, max, out, n, bohb_fresh);
 }
 
@@ -94,4 +103,6 @@ const hpo_optimizer optimizer_bohb = {
     .check = bohb_check,
     .propose = bohb_propose,
     .sizes_its_rounds = 1,
+    .modes = HPO_MODES_BOTH,
+    .default_mode = HPO_MODE_WORKERS,
 };

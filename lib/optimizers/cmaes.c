@@ -425,6 +425,8 @@ const hpo_optimizer optimizer_cmaes = {
     .check = cma_check,
     .propose = cma_propose,
     .sizes_its_rounds = 1,
+    .modes = HPO_MODES_ROUNDS,
+    .default_mode = HPO_MODE_ROUNDS,
 };
 
 /* PaddleHub's name for the same strategy; plans say which name was used. */
@@ -433,4 +435,6 @@ const hpo_optimizer optimizer_hazero = {
     .check = cma_check,
     .propose = cma_propose,
     .sizes_its_rounds = 1,
+    .modes = HPO_MODES_ROUNDS,
+    .default_mode = HPO_MODE_ROUNDS,
 };

@@ -36,4 +36,6 @@ const hpo_optimizer optimizer_grid = {
     .name = "grid",
     .check = grid_check,
     .propose = grid_propose,
+    .modes = HPO_MODES_BOTH,
+    .default_mode = HPO_MODE_ROUNDS,
 };

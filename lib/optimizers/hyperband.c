@@ -198,6 +198,8 @@ const hpo_optimizer optimizer_sh = {
     .check = sh_check,
     .propose = sh_propose,
     .sizes_its_rounds = 1,
+    .modes = HPO_MODES_ROUNDS,
+    .default_mode = HPO_MODE_ROUNDS,
 };
 
 const hpo_optimizer optimizer_hyperband = {
@@ -205,4 +207,6 @@ const hpo_optimizer optimizer_hyperband = {
     .check = hb_check,
     .propose = hb_propose,
     .sizes_its_rounds = 1,
+    .modes = HPO_MODES_ROUNDS,
+    .default_mode = HPO_MODE_ROUNDS,
 };

@@ -59,4 +59,12 @@ int hyperband_propose(const hpo_spec *spec, const hpo_history *h, int round, int
                       hpo_proposal *out, int *n, hb_fresh_fn fresh);
 int hyperband_check(const hpo_spec *spec, const char *name);
 
+/* ASHA's propose() for an algorithm called `name` (asha.c), with `fresh`
+ * for the values of new configs (NULL: uniform draws); its check(); and
+ * the budget of rung k of bracket s. */
+int asha_propose(const hpo_spec *spec, const char *name, const hpo_history *h, int round, int max,
+                 hpo_proposal *out, int *n, hb_fresh_fn fresh);
+int asha_check(const hpo_spec *spec, const char *name);
+double asha_budget(const hpo_spec *spec, int s, int k);
+
 #endif

@@ -45,7 +45,20 @@ typedef struct hpo_optimizer {
     /* The algorithm decides its rounds' sizes (Hyperband's rungs), so
      * `max` is what is left of budget.max_trials, not parallel.round_size. */
     int sizes_its_rounds;
+    /* The parallel.modes it runs in (HPO_MODES_*), and the one it runs in
+     * when the spec does not say (README.md, "Rounds and workers"). */
+    unsigned modes;
+    hpo_sweep_mode default_mode;
 } hpo_optimizer;
+
+#define HPO_MODES_ROUNDS  1u
+#define HPO_MODES_WORKERS 2u
+#define HPO_MODES_BOTH    3u
+
+/* The mode a spec's sweep runs in: parallel.mode, or its algorithm's
+ * default (ROUNDS when the algorithm is unknown: the spec is refused
+ * elsewhere). */
+hpo_sweep_mode optimizer_sweep_mode(const hpo_spec *spec);
 
 /* For algorithms without fidelity of their own: every proposal at the
  * spec's full budget (NaN without fidelity), with no parent. */
@@ -67,5 +80,6 @@ extern const hpo_optimizer optimizer_hazero;
 extern const hpo_optimizer optimizer_pshe2;
 extern const hpo_optimizer optimizer_tpe;
 extern const hpo_optimizer optimizer_bohb;
+extern const hpo_optimizer optimizer_asha;
 
 #endif

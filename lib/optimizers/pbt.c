@@ -344,4 +344,6 @@ const hpo_optimizer optimizer_pbt = {
     .check = check,
     .propose = propose,
     .sizes_its_rounds = 1,
+    .modes = HPO_MODES_ROUNDS,
+    .default_mode = HPO_MODE_ROUNDS,
 };

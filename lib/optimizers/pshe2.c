@@ -254,4 +254,6 @@ const hpo_optimizer optimizer_pshe2 = {
     .check = pshe2_check,
     .propose = pshe2_propose,
     .sizes_its_rounds = 1,
+    .modes = HPO_MODES_ROUNDS,
+    .default_mode = HPO_MODE_ROUNDS,
 };

@@ -23,4 +23,6 @@ const hpo_optimizer optimizer_random = {
     .name = "random",
     .check = NULL,
     .propose = random_propose,
+    .modes = HPO_MODES_BOTH,
+    .default_mode = HPO_MODE_ROUNDS,
 };

@@ -41,4 +41,6 @@ const hpo_optimizer optimizer_sobol = {
     .name = "sobol",
     .check = sobol_check,
     .propose = sobol_propose,
+    .modes = HPO_MODES_BOTH,
+    .default_mode = HPO_MODE_ROUNDS,
 };

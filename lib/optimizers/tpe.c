@@ -1016,4 +1016,6 @@ const hpo_optimizer optimizer_tpe = {
     .name = "tpe",
     .check = tpe_check,
     .propose = tpe_propose,
+    .modes = HPO_MODES_BOTH,
+    .default_mode = HPO_MODE_WORKERS,
 };

@@ -5,6 +5,9 @@
 #include "sweep/decide.h"
 #include "slurm/rounds.h"
 #include "store/ingest.h"
+#include "sweep/step.h"
+#include "slurm/workers.h"
+#include "store/journal.h"
 #include "store/plan.h"
 #include "core/util.h"
 
@@ -60,32 +63,20 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
                       const hpo_optimizer *opt, hpo_drive_outcome *outcome, char *msg, size_t n)
 {
     hpo_store *st = NULL;
-    int r = ingest_open(e, &st, NULL), planned = 0;
+    int r = ingest_open(e, &st, NULL);
     if (r != 0) return r;
-    int round = (int)store_n_rounds(st);
-    char reason[512];
-    if (driver_should_stop(e, st, reason, sizeof reason)) {
-        *outcome = HPO_DRIVE_STOPPED;
-        snprintf(msg, n, "%s", reason);
-        r = store_set_attr(st, "stop_reason", reason);
-        int c = store_close(st);
-        return r ? r : c;
-    }
-    r = driver_plan_round(e, st, opt, round, &planned);
-    fault_point("drive:after-plan");
+    hpo_step step;
+    r = sweep_step(e, st, opt, 0, &step);
+    if (r == 0 && step.outcome == HPO_STEP_PLANNED) fault_point("drive:after-plan");
     int c = store_close(st);
     if (r == 0) r = c;
-    if (r == 0 && planned == 0) {
-        *outcome = HPO_DRIVE_STOPPED;
-        snprintf(msg, n, "the %s search has nothing more to propose", opt->name);
-        if ((r = ingest_open(e, &st, NULL)) == 0) {
-            r = store_set_attr(st, "stop_reason", msg);
-            c = store_close(st);
-            if (r == 0) r = c;
-        }
-        return r;
-    }
     if (r != 0) return r;
+    if (step.outcome == HPO_STEP_STOPPED) {
+        *outcome = HPO_DRIVE_STOPPED;
+        snprintf(msg, n, "%s", step.reason);
+        return 0;
+    }
+    int round = step.round, planned = step.n_planned;
     int *all = xcalloc((size_t)planned, sizeof(int));
     for (int i = 0; i < planned; i++) all[i] = i;
     r = slurm_submit_round(e, api, round, all, planned, 0);
@@ -102,8 +93,79 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
     return r;
 }
 
+/* ---- workers mode ---------------------------------------------------------- */
+
+/* One driver step of a workers-mode sweep: wait while a worker array
+ * lives; else stop when the sweep is over, or submit the next array. */
+static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo_slurm_api *api,
+                        hpo_drive_outcome *outcome, char *msg, size_t n)
+{
+    long live[16];
+    int n_live = 0, r = slurm_workers_live(e, api, live, 16, &n_live);
+    if (r == 0 && n_live > 0) {
+        *outcome = HPO_DRIVE_WAITING;
+        snprintf(msg, n, "worker array %ld is still pending or running", live[0]);
+        r = ingest(e, NULL);
+        return r ? r : chain(e, o, api, live, n_live);
+    }
+    hpo_store *st = NULL;
+    if (r == 0) r = ingest_open(e, &st, NULL);
+    if (r != 0) return r;
+    hpo_summary s;
+    driver_summary(e->spec, st, &s);
+    /* not final yet: planned, running, or cut off and to run again */
+    long left = (long)(s.n_running + s.n_waiting), finished = (long)(s.n_trials - s.n_running - s.n_waiting);
+    char reason[512] = "", *said = NULL;
+    int over = driver_should_stop(e, st, reason, sizeof reason);
+    if (!over && store_get_attr(st, "stopping", &said) == 0) {   /* a worker found nothing to propose */
+        over = strstr(said, "nothing more to propose") != NULL;
+        if (over) snprintf(reason, sizeof reason, "%s", said);
+    }
+    free(said);
+    hpo_worker_array *a = NULL;
+    int na = 0;
+    if (over && left == 0) {
+        *outcome = HPO_DRIVE_STOPPED;
+        snprintf(msg, n, "%s", reason);
+        r = store_set_attr(st, "stop_reason", reason);
+    } else if ((r = slurm_workers_read(e, &a, &na)) == 0 && na > 0 && a[na - 1].finished == finished &&
+               a[na - 1].planned == (long)s.n_trials) {
+        /* Its workers ran and ended without finishing or planning anything:
+         * another array would do the same.  Say so rather than loop. */
+        r = hpo_error(HPO_ERROR, "worker array %ld ended without finishing a trial; see %s/workers/slurm-%ld_*.out",
+                      a[na - 1].id, e->dir, a[na - 1].id);
+    }
+    int c = store_close(st);
+    if (r == 0) r = c;
+    if (r != 0 || *outcome == HPO_DRIVE_STOPPED) { free(a); return r; }
+    long id = -1;
+    r = slurm_submit_workers(e, api, finished, (long)s.n_trials, &id, 0);
+    fault_point("drive:after-submit");
+    free(a);
+    if (r != 0) return r;
+    *outcome = HPO_DRIVE_SUBMITTED;
+    snprintf(msg, n, "submitted worker array %ld (%ld trials to finish%s)", id, left,
+             over ? ", then the sweep is over" : "");
+    return chain(e, o, api, &id, 1);
+}
+
 int drive_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome *outcome, char *msg, size_t n)
 {
+    if (optimizer_sweep_mode(e->spec) == HPO_MODE_WORKERS) {
+        const hpo_slurm_api *api = NULL;
+        const hpo_optimizer *opt = NULL;
+        int r = optimizer_for_spec(e->spec, &opt);
+        if (r == 0) r = slurm_api(&api);
+        /* Workers take the lock for milliseconds at a time: wait our turn. */
+        if (r == 0) r = experiment_lock_wait(e, 60);
+        if (r != 0) return r;
+        msg[0] = '\0';
+        *outcome = HPO_DRIVE_WAITING;
+        fault_point("drive:locked");
+        r = workers_step(e, o, api, outcome, msg, n);
+        experiment_unlock(e);
+        return r;
+    }
     const hpo_slurm_api *api = NULL;
     const hpo_optimizer *opt = NULL;
     int r = optimizer_for_spec(e->spec, &opt);

@@ -67,24 +67,10 @@ static int read_template(const char *name, char **text)
     return r;
 }
 
-/* `v` as one bash word: in single quotes, each ' written as '\''. */
-static char *shell_quote(const char *v)
-{
-    size_t n = 3;
-    for (const char *c = v; *c; c++) n += *c == '\'' ? 4 : 1;
-    char *out = xmalloc(n), *o = out;
-    *o++ = '\'';
-    for (const char *c = v; *c; c++) {
-        if (*c == '\'') { memcpy(o, "'\\''", 4); o += 4; }
-        else *o++ = *c;
-    }
-    *o++ = '\'';
-    *o = '\0';
-    return out;
-}
+char *slurm_shell_quote(const char *s);
 
 /* Replace every @KEY@ of vars (KEY, value pairs, NULL-terminated).
- *   @KEY_Q@    the value quoted as one bash word (shell_quote), for code;
+ *   @KEY_Q@    the value quoted as one bash word (slurm_shell_quote), for code;
  *   "@KEY@"    (in double quotes, as templates before this said it) the
  *              same quoted word: double quotes let $(...) and ` run;
  *   @KEY@      the value with control characters shown as '?', for
@@ -104,11 +90,11 @@ static char *render(const char *tmpl, const char *const *vars)
                 size_t klen = strlen(vars[i]);
                 if (strncmp(k, vars[i], klen) != 0) continue;
                 if (strncmp(k + klen, "_Q@", 3) == 0 && !dq) {
-                    value = shell_quote(vars[i + 1]);
+                    value = slurm_shell_quote(vars[i + 1]);
                     skip = klen + 4;
                 } else if (k[klen] == '@' && (!dq || k[klen + 1] == '"')) {
                     if (dq) {
-                        value = shell_quote(vars[i + 1]);
+                        value = slurm_shell_quote(vars[i + 1]);
                         skip = klen + 4;
                     } else {
                         value = xstrdup(vars[i + 1]);
@@ -169,6 +155,49 @@ static char *sbatch_lines(const hpo_slurm_job *j)
     add_line(&t, "--chdir=%s", j->work_dir);
     for (int i = 0; i < j->n_extra; i++) add_line(&t, "%s", j->extra[i]);
     return t;
+}
+
+static void fill_job(const hpo_experiment *e, hpo_slurm_job *j, char **signal);
+
+/* Single-quoted for bash: a value with $, `, " or ' in it stays one word. */
+char *slurm_shell_quote(const char *s)
+{
+    size_t n = 2;
+    for (const char *c = s; *c; c++) n += *c == '\'' ? 4 : 1;
+    char *out = xmalloc(n + 1), *o = out;
+    *o++ = '\'';
+    for (const char *c = s; *c; c++) {
+        if (*c == '\'') { memcpy(o, "'\\''", 4); o += 4; }
+        else *o++ = *c;
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return out;
+}
+
+int slurm_prepare_job(const hpo_experiment *e, hpo_slurm_job *j, char **signal)
+{
+    fill_job(e, j, signal);
+    return 0;
+}
+
+int slurm_render_script(const char *template_name, const char *const *vars, const hpo_slurm_job *j,
+                        char **script)
+{
+    char *tmpl = NULL, *lines = sbatch_lines(j);
+    int r = read_template(template_name, &tmpl);
+    if (r == 0) {
+        const char *all[32];
+        int k = 0;
+        for (; vars[k] && k < 28; k += 2) all[k] = vars[k], all[k + 1] = vars[k + 1];
+        all[k++] = "SBATCH_LINES";
+        all[k++] = lines;
+        all[k] = NULL;
+        *script = render(tmpl, all);
+    }
+    free(tmpl);
+    free(lines);
+    return r;
 }
 
 /* ---- submitting a round --------------------------------------------------- */

@@ -50,6 +50,17 @@ int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *
 /* Cancel the round's live arrays and any queued driver; returns how many jobs. */
 int slurm_cancel_experiment(hpo_experiment *e, const hpo_slurm_api *api, int round, int *n_cancelled);
 
+/* For the other kinds of job (workers.c): a job with the spec's slurm:
+ * options (*signal is allocated, to free after submitting); and a script
+ * from templates/NAME with @KEY@ of vars (KEY, value pairs, NULL-ended;
+ * values already quoted for bash where they need it) and the job's
+ * #SBATCH lines as @SBATCH_LINES@. */
+int slurm_prepare_job(const hpo_experiment *e, hpo_slurm_job *j, char **signal);
+int slurm_render_script(const char *template_name, const char *const *vars, const hpo_slurm_job *j,
+                        char **script);
+/* s in single quotes for bash (allocated). */
+char *slurm_shell_quote(const char *s);
+
 /* "01:00:00" and the other Slurm time formats, in minutes (rounded up);
  * -1 if malformed. */
 int slurm_time_minutes(const char *t);

@@ -45,6 +45,8 @@ typedef struct ctx {
     /* Nodes kept for the checks that span sections, run at the end. */
     yaml_node_t *command;
     yaml_node_t *fidelity_param;
+    yaml_node_t *trials_per_gpu;   /* parallel.trials_per_gpu, if given */
+    int slurm_section;             /* a slurm: section was given */
 } ctx;
 
 /* ---- errors ------------------------------------------------------------ */
@@ -1069,7 +1071,7 @@ static int parse_fidelity(ctx *c, hpo_spec *s, yaml_node_t *m)
 }
 
 static const char *const algorithms[] = {"random", "grid", "sobol", "sh", "hyperband", "tpe",
-                                         "bohb", "cmaes", "hazero", "pshe2", "pbt", NULL};
+                                         "bohb", "asha", "cmaes", "hazero", "pshe2", "pbt", NULL};
 
 static int set_algorithm(ctx *c, hpo_spec *s, yaml_node_t *v, const char *where)
 {
@@ -1138,13 +1140,16 @@ static int parse_budget(ctx *c, hpo_spec *s, yaml_node_t *m)
         if (!v) continue;
         if ((rc = get_long(c, v, where, lows[i], LONG_MAX, &x))) return rc;
         *fields[i] = (long)x;
+        if (i == 0) s->max_trials_line = (int)v->start_mark.line + 1, s->max_trials_col = (int)v->start_mark.column + 1;
     }
     yaml_node_t *v = lookup(c, m, "max_hours", NULL);
     if (v && (rc = get_above(c, v, "budget.max_hours", 0, &s->max_hours))) return rc;
     return HPO_OK;
 }
 
-static const char *const parallel_keys[] = {"round_size", "max_concurrent", "trials_per_gpu", NULL};
+static const char *const parallel_keys[] = {"mode", "round_size", "max_concurrent", "trials_per_gpu", NULL};
+/* In the order of hpo_sweep_mode (spec.h), after its DEFAULT. */
+static const char *const parallel_modes[] = {"rounds", "workers", NULL};
 
 static int parse_parallel(ctx *c, hpo_spec *s, yaml_node_t *m)
 {
@@ -1152,11 +1157,19 @@ static int parse_parallel(ctx *c, hpo_spec *s, yaml_node_t *m)
     if ((rc = expect_map(c, m, "parallel", "{round_size: 8, max_concurrent: 4}"))) return rc;
     if ((rc = check_keys(c, m, "parallel", "key", parallel_keys))) return rc;
     yaml_node_t *v;
+    if ((v = lookup(c, m, "mode", NULL))) {
+        int mode;
+        if ((rc = get_enum(c, v, "parallel.mode", parallel_modes, &mode))) return rc;
+        s->mode = mode == 0 ? HPO_MODE_ROUNDS : HPO_MODE_WORKERS;
+        s->mode_line = (int)v->start_mark.line + 1;
+        s->mode_col = (int)v->start_mark.column + 1;
+    }
     if ((v = lookup(c, m, "round_size", NULL)) && (rc = get_int(c, v, "parallel.round_size", 1, &s->round_size)))
         return rc;
     if ((v = lookup(c, m, "trials_per_gpu", NULL)) &&
         (rc = get_int(c, v, "parallel.trials_per_gpu", 1, &s->trials_per_gpu)))
         return rc;
+    c->trials_per_gpu = v;
     if ((v = lookup(c, m, "max_concurrent", NULL)) &&
         (rc = get_int(c, v, "parallel.max_concurrent", 1, &s->max_concurrent)))
         return rc;
@@ -1289,6 +1302,7 @@ static int parse_slurm(ctx *c, hpo_spec *s, yaml_node_t *m)
 {
     int rc;
     if ((rc = expect_map(c, m, "slurm", "{partition: gpu, gres: \"gpu:1\", time: \"01:00:00\"}"))) return rc;
+    c->slurm_section = 1;
     if ((rc = check_keys(c, m, "slurm", "key", slurm_keys))) return rc;
     /* The string options, each with its check and what a valid one looks like. */
     static const struct {
@@ -1457,6 +1471,10 @@ static int parse_top(ctx *c, hpo_spec *s)
         return fail(c, c->fidelity_param, "fidelity.param: '%s' is a parameter of the space; the scheduler "
                     "sets it, so remove it from space", s->fidelity.param);
     if ((rc = check_placeholders(c, s))) return rc;
+    /* several trials to a GPU: on Slurm there must be a GPU to share */
+    if (c->trials_per_gpu && s->trials_per_gpu > 1 && c->slurm_section && !(s->slurm.gres && strstr(s->slurm.gres, "gpu")))
+        return fail(c, c->trials_per_gpu, "parallel.trials_per_gpu: %d trials would share a GPU, but slurm.gres "
+                    "requests none (expected e.g. gres: \"gpu:1\", or trials_per_gpu: 1)", s->trials_per_gpu);
     if (!s->workdir) s->workdir = xstrdup(s->dir);
     return HPO_OK;
 }

@@ -11,6 +11,12 @@
 #include <stdint.h>
 #include "spec/space.h"
 
+/* How trials are scheduled (README.md, "Rounds and workers"):
+ *  ROUNDS   one array (or local batch) per round, the driver between rounds;
+ *  WORKERS  long-lived workers that each take the next trial as soon as a
+ *           slot is free (no round barrier). */
+typedef enum { HPO_MODE_DEFAULT = 0, HPO_MODE_ROUNDS, HPO_MODE_WORKERS } hpo_sweep_mode;
+
 /* A scalar option of the algorithm (algorithm: {name: x, popsize: 8}),
  * kept as text with its position so the optimizer can validate it. */
 typedef struct hpo_option {
@@ -44,10 +50,13 @@ typedef struct hpo_spec {
     hpo_option *options;     /* the other keys of `algorithm:` */
 
     long max_trials;         /* budget.max_trials, default 100 */
+    int max_trials_line, max_trials_col; /* where it was given (0: the default) */
     long max_rounds;         /* 0: no limit */
     long max_failed;         /* default 10 */
     double max_hours;        /* 0: no limit */
 
+    hpo_sweep_mode mode;     /* parallel.mode; DEFAULT: the algorithm's (optimizer.h) */
+    int mode_line, mode_col; /* where parallel.mode was given (0 if not) */
     int round_size;          /* parallel.round_size, default 8 */
     int max_concurrent;      /* parallel.max_concurrent, default 4 */
     int trials_per_gpu;      /* parallel.trials_per_gpu: trials sharing one GPU, default 1 */

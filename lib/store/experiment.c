@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 char *experiment_path(const hpo_experiment *e, const char *name) { return path_join(e->dir, name); }
@@ -31,6 +32,39 @@ int experiment_trial_dir_ok(const char *dir)
         return hpo_error(HPO_EIO, "%s: is %s, not a directory; refusing to use it", dir,
                          S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
     return 0;
+}
+
+int experiment_trial_lock(const hpo_experiment *e, long trial_id, int wait, int *fd)
+{
+    *fd = -1;
+    char *dir = experiment_trial_dir(e, trial_id), *path = path_join(dir, "lock");
+    int r = experiment_trial_dir_ok(dir);
+    if (r == 0) r = mkdir_p(dir, 0777);
+    int f = r == 0 ? open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666) : -1;
+    if (r == 0 && f < 0) r = hpo_error(HPO_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (f >= 0) {
+        int got;
+        while ((got = flock(f, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {}
+        if (got == 0) *fd = f;
+        else if (errno == EWOULDBLOCK) { close(f); r = HPO_ELOCKED; }
+        else { r = hpo_error(HPO_EIO, "%s: cannot lock: %s", path, strerror(errno)); close(f); }
+    }
+    free(path);
+    free(dir);
+    return r;
+}
+
+int experiment_trial_alive(const hpo_experiment *e, long trial_id)
+{
+    char *dir = experiment_trial_dir(e, trial_id), *path = path_join(dir, "lock");
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), alive = 0;
+    if (f >= 0) {
+        alive = flock(f, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        close(f);
+    }
+    free(path);
+    free(dir);
+    return alive;
 }
 
 char *experiment_results_path(const hpo_experiment *e) { return path_join(e->dir, "results.h5"); }
@@ -235,10 +269,12 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
     return r;
 }
 
+static void unlock_(hpo_experiment *e, int final);
+
 void experiment_free(hpo_experiment *e)
 {
     if (!e) return;
-    experiment_unlock(e);
+    unlock_(e, 1);
     spec_free(e->spec);
     free(e->dir);
     free(e->spec_source);
@@ -256,7 +292,7 @@ int experiment_lock(hpo_experiment *e)
         free(path);
         return r;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (publish_lock_acquire(fd) != 0) {
         char holder[256] = "";
         ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
         holder[n > 0 ? n : 0] = '\0';
@@ -281,14 +317,29 @@ int experiment_lock(hpo_experiment *e)
     return HPO_OK;
 }
 
-void experiment_unlock(hpo_experiment *e)
+int experiment_lock_wait(hpo_experiment *e, double seconds)
 {
+    double until = now_mono() + seconds;
+    int r;
+    while ((r = experiment_lock(e)) == HPO_ELOCKED && now_mono() < until) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return r;
+}
+
+static void unlock_(hpo_experiment *e, int final)
+{
+    char *work = experiment_work_path(e), *dst = experiment_results_path(e);
     if (e->lock_fd >= 0) {
-        char *work = experiment_work_path(e), *dst = experiment_results_path(e);
-        publish_flush(work, dst);
-        free(work);
-        free(dst);
+        publish_lock_release(work, dst, final);
         close(e->lock_fd);   /* closing releases the flock */
         e->lock_fd = -1;
+    } else if (final) {
+        publish_final(work, dst);
     }
+    free(work);
+    free(dst);
 }
+
+void experiment_unlock(hpo_experiment *e) { unlock_(e, 0); }

@@ -38,6 +38,9 @@ void experiment_free(hpo_experiment *e);
 /* Take EXP/lock without waiting (a symbolic link is refused).  HPO_ELOCKED, with a message naming the
  * holder (host, pid, Slurm job), if another process has it. */
 int experiment_lock(hpo_experiment *e);
+/* The same, retrying for up to `seconds` (workers hold it for milliseconds
+ * at a time, so a driver step of a workers-mode sweep waits its turn). */
+int experiment_lock_wait(hpo_experiment *e, double seconds);
 /* Publishes results.h5 if a change is not yet published, then releases. */
 void experiment_unlock(hpo_experiment *e);
 
@@ -58,6 +61,15 @@ char *experiment_work_path(const hpo_experiment *e);
  * working file, lock, spec.yaml, experiment, rounds, trials) may be a
  * symbolic link: HPO_EIO naming it if one is. */
 int experiment_check_links(const hpo_experiment *e);
+
+/* A trial's lock, trials/tNNNNNN/lock: whoever runs the trial holds it
+ * (flock, exclusive) for as long as the trial runs, so "is this trial
+ * running somewhere?" is answered by the lock, not by what was planned, and
+ * it frees itself when its holder dies.  Take it (making the trial's
+ * directory), waiting for it or not (HPO_ELOCKED if held); *fd keeps it. */
+int experiment_trial_lock(const hpo_experiment *e, long trial_id, int wait, int *fd);
+/* Whether some process holds trial_id's lock now. */
+int experiment_trial_alive(const hpo_experiment *e, long trial_id);
 
 /* The default experiment directory of a spec: hpo-runs/<name>. */
 char *experiment_default_dir(const hpo_spec *spec);

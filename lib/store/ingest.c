@@ -19,7 +19,7 @@
 /* Add the rows of every round planned since the last ingest. */
 static int ingest_new_rounds(hpo_experiment *e, hpo_store *st)
 {
-    int n_plans = plan_count(e), r = 0;
+    int n_plans = plan_count_from(e, (int)store_n_rounds(st)), r = 0;
     for (int round = (int)store_n_rounds(st); round < n_plans && r == 0; round++) {
         hpo_plan *plan = NULL;
         if ((r = plan_read(e, round, &plan)) != 0) break;

@@ -161,7 +161,12 @@ int plan_read(const hpo_experiment *e, int round, hpo_plan **out)
 
 int plan_count(const hpo_experiment *e)
 {
-    int n = 0;
+    return plan_count_from(e, 0);
+}
+
+int plan_count_from(const hpo_experiment *e, int known)
+{
+    int n = known;
     for (;; n++) {
         char *path = plan_path(e, n, "plan");
         int exists = path_exists(path);

@@ -62,6 +62,10 @@ int plan_write(const hpo_experiment *e, const hpo_plan *p);
 int plan_read(const hpo_experiment *e, int round, hpo_plan **out);
 /* The number of rounds planned so far (plans are dense from r0000). */
 int plan_count(const hpo_experiment *e);
+/* The same, when rounds [0, known) are known to be planned (what results.h5
+ * holds): one look per new round, not one per round (workers mode plans a
+ * round per trial). */
+int plan_count_from(const hpo_experiment *e, int known);
 
 int round_state_read(const hpo_experiment *e, int round, hpo_round_state *s);
 int round_state_write(const hpo_experiment *e, int round, const hpo_round_state *s);

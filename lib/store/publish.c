@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -38,9 +39,9 @@
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv;
-static int thread_started, sessions, pending;
-static char *g_work, *g_dst;                 /* what is pending, owned */
-static double last_publish = -1e300, last_cost;
+static int thread_started, sessions, pending, held;
+static char *g_work, *g_dst, *g_lock;        /* what is pending, owned */
+static double last_cost;
 static char last_warning[1024];
 
 static double interval_s(void)
@@ -51,6 +52,17 @@ static double interval_s(void)
     if (v && *v && (*end || ms < 0)) ms = DEFAULT_INTERVAL_MS;
     double s = (double)ms / 1000.0;
     return s > COST_FACTOR * last_cost ? s : COST_FACTOR * last_cost;
+}
+
+/* Seconds until the next publish is due (<= 0: now).  The published
+ * file's mtime is the time of the last publish, whichever process did it. */
+static double due_in(void)
+{
+    struct stat st;
+    if (!g_dst || stat(g_dst, &st) != 0) return 0;
+    double age = now_wall() - ((double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec * 1e-9);
+    if (age < -1.0) return 0;   /* a clock set back */
+    return interval_s() - age;
 }
 
 static char *marker_of(const char *work) { return xasprintf("%s.unpublished", work); }
@@ -171,7 +183,8 @@ void publish_cleanup(const char *dir)
     pthread_mutex_unlock(&mu);
 }
 
-/* With mu held: publish what is pending; warn once per distinct failure. */
+/* With mu held (and EXP/lock held by this process): publish what is
+ * pending; warn once per distinct failure. */
 static void publish_locked(void)
 {
     if (!g_work) return;
@@ -187,7 +200,23 @@ static void publish_locked(void)
         fprintf(stderr, "hpo: %s\n", last_warning);
     }
     hpo_error(0, "%s", saved);
-    last_publish = now_mono();
+}
+
+/* With mu held: publish, taking EXP/lock for it unless this process holds
+ * it already.  0 if the lock was busy (its holder publishes). */
+static int try_publish_locked(void)
+{
+    if (!g_work || sessions > 0) return 0;
+    if (held) {
+        publish_locked();
+        return 1;
+    }
+    int fd = open(g_lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return 0;
+    int ok = flock(fd, LOCK_EX | LOCK_NB) == 0;
+    if (ok) publish_locked();
+    close(fd);   /* releases it */
+    return ok;
 }
 
 static void *publisher(void *arg)
@@ -195,16 +224,19 @@ static void *publisher(void *arg)
     (void)arg;
     pthread_mutex_lock(&mu);
     for (;;) {
-        double due = last_publish + interval_s();
-        if (pending && sessions == 0 && now_mono() >= due) {
-            publish_locked();
-            continue;
+        double wait = 3600.0;
+        if (pending && sessions == 0) {
+            wait = due_in();
+            if (wait <= 0) {
+                try_publish_locked();
+                /* Busy or failed: try again after an interval (a holder
+                 * that is another process publishes when it releases). */
+                wait = pending ? interval_s() : 3600.0;
+            }
         }
-        /* Wake at the due time, or when told (a session ended). */
+        if (wait < 0.01) wait = 0.01;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        double wait = pending ? due - now_mono() : 3600.0;
-        if (wait < 0.01) wait = 0.01;
         ts.tv_sec += (time_t)wait;
         ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
         if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
@@ -213,26 +245,49 @@ static void *publisher(void *arg)
     return NULL;
 }
 
-static void start_thread(void)
+/* With mu held: make sure the thread runs and looks again. */
+static void defer_locked(void)
 {
-    if (thread_started) return;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&cv, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    pthread_t t;
-    /* Blocking signals in the thread keeps SIGINT/SIGCHLD for the main one. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    if (pthread_create(&t, &a, publisher, NULL) == 0) thread_started = 1;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&a);
+    if (!thread_started) {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&cv, &ca);
+        pthread_condattr_destroy(&ca);
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        pthread_t t;
+        /* All signals blocked in the thread: they stay the main thread's. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        if (pthread_create(&t, &a, publisher, NULL) == 0) thread_started = 1;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&a);
+    }
+    if (thread_started) pthread_cond_signal(&cv);
+    else try_publish_locked();
 }
+
+/* With mu held: `work` -> `dst` is what is pending now (an earlier
+ * experiment's pending change is published first, if it can be). */
+static void set_target_locked(const char *work, const char *dst)
+{
+    if (g_work && strcmp(g_work, work) == 0 && strcmp(g_dst, dst) == 0) return;
+    if (g_work && pending) try_publish_locked();
+    free(g_work);
+    free(g_dst);
+    free(g_lock);
+    g_work = xstrdup(work);
+    g_dst = xstrdup(dst);
+    char *dir = dir_of(dst);
+    g_lock = path_join(dir, "lock");
+    free(dir);
+    pending = 0;
+}
+
+static int mine_locked(const char *work) { return g_work && strcmp(g_work, work) == 0; }
 
 void publish_session_begin(void)
 {
@@ -241,50 +296,60 @@ void publish_session_begin(void)
     pthread_mutex_unlock(&mu);
 }
 
-static void set_target(const char *work, const char *dst)
-{
-    if (g_work && strcmp(g_work, work) == 0 && strcmp(g_dst, dst) == 0) return;
-    free(g_work);
-    free(g_dst);
-    g_work = xstrdup(work);
-    g_dst = xstrdup(dst);
-}
-
 void publish_session_end(const char *work, const char *dst, int changed, int force)
 {
     pthread_mutex_lock(&mu);
     sessions--;
-    if (dst && (changed || force || has_marker(work))) {
-        if (g_work && pending && strcmp(g_work, work) != 0) publish_locked();   /* another experiment's */
-        set_target(work, dst);
+    if (dst && (changed || force || (mine_locked(work) && pending) || has_marker(work))) {
+        set_target_locked(work, dst);
         if (!pending) publish_mark(work, 1);
         pending = 1;
-        if (force || now_mono() >= last_publish + interval_s()) {
-            publish_locked();
-        } else {
-            start_thread();
-            if (thread_started) pthread_cond_signal(&cv);
-            else publish_locked();
-        }
+        if (force || due_in() <= 0) try_publish_locked();
+        if (pending) defer_locked();
     }
     pthread_mutex_unlock(&mu);
 }
 
-void publish_flush(const char *work, const char *dst)
+int publish_lock_acquire(int fd)
+{
+    pthread_mutex_lock(&mu);   /* never while this process's thread holds it to publish */
+    int r = flock(fd, LOCK_EX | LOCK_NB);
+    int err = errno;
+    if (r == 0) held = 1;
+    pthread_mutex_unlock(&mu);
+    errno = err;
+    return r;
+}
+
+void publish_lock_release(const char *work, const char *dst, int final)
 {
     pthread_mutex_lock(&mu);
-    if (g_work && pending && strcmp(g_work, work) != 0) publish_locked();   /* another experiment's */
-    int mine = g_work && strcmp(g_work, work) == 0;
-    if (sessions == 0 && ((mine && pending) || has_marker(work))) {
-        set_target(work, dst);
+    if (sessions == 0 && ((mine_locked(work) && pending) || has_marker(work))) {
+        set_target_locked(work, dst);
         pending = 1;
-        publish_locked();
+        if (final || due_in() <= 0) try_publish_locked();
+        if (pending && !final) defer_locked();
     }
-    if (g_work) {   /* nothing more may be published without the lock */
-        pending = 0;
-        free(g_work);
-        free(g_dst);
-        g_work = g_dst = NULL;
+    held = 0;
+    if (final && mine_locked(work)) pending = 0;   /* the next holder publishes what is left */
+    pthread_mutex_unlock(&mu);
+}
+
+void publish_final(const char *work, const char *dst)
+{
+    pthread_mutex_lock(&mu);
+    if (sessions == 0 && !held && ((mine_locked(work) && pending) || has_marker(work))) {
+        set_target_locked(work, dst);
+        pending = 1;
+        try_publish_locked();
+        pending = 0;   /* busy: its holder publishes it */
     }
+    pthread_mutex_unlock(&mu);
+}
+
+void publish_before_read(const char *dst)
+{
+    pthread_mutex_lock(&mu);
+    if (pending && g_dst && strcmp(g_dst, dst) == 0) try_publish_locked();
     pthread_mutex_unlock(&mu);
 }

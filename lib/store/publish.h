@@ -12,26 +12,38 @@
  * leave it torn.
  *
  * Rate: a snapshot is published at most once per interval ($HPO_PUBLISH_-
- * INTERVAL_MS, default 1000 ms; never more often than 10 times the last
- * copy's cost, so publishing takes at most ~10% of the writer's time).  A
- * change that comes sooner is published by a background thread when the
- * interval is over, and in any case when the lock is released.  A change
- * not yet published survives the process in EXP/.results.work.h5.unpublished
- * (a marker), so the next lock holder publishes it.
+ * INTERVAL_MS, default 1000 ms, measured from results.h5's mtime, so
+ * across processes; never more often than 10 times the last copy's cost,
+ * so publishing takes at most ~10% of the writer's time).  A change that
+ * comes sooner is published by a background thread when the interval is
+ * over (taking EXP/lock for it when this process does not hold it), when
+ * the process is done with the experiment (experiment_free), and before
+ * this process reads results.h5 itself.  A change not yet published
+ * survives the process in EXP/.results.work.h5.unpublished (a marker), so
+ * whoever holds the lock next publishes it.
  */
 #ifndef HPO_PUBLISH_H
 #define HPO_PUBLISH_H
 
-/* A write session on `work` begins (waits for a copy of it in progress). */
+/* A write session begins (waits for a copy in progress). */
 void publish_session_begin(void);
-/* A write session ended.  If `dst` is not NULL and the session succeeded:
- * the working file is to be published to `dst` (now if due, later by the
- * background thread otherwise) when `changed` or `force`, or when a change
- * is still unpublished. */
+/* A write session on `work` ended.  If `dst` is not NULL (the session
+ * succeeded): publish `work` to `dst` when `changed`, `force` or a change
+ * is still unpublished -- now if due or forced, else later (the thread). */
 void publish_session_end(const char *work, const char *dst, int changed, int force);
-/* Publish any unpublished change of `work` to `dst` now (the lock holder
- * calls it before releasing the lock), and stop deferred publishing. */
-void publish_flush(const char *work, const char *dst);
+/* flock(fd, LOCK_EX | LOCK_NB) on EXP/lock, never while this process's
+ * publisher holds it; -1 (errno) if busy. */
+int publish_lock_acquire(int fd);
+/* The lock is about to be released: publish an unpublished change now if
+ * due (always if `final`: the process is done with the experiment), else
+ * leave it to the thread, which takes the lock itself when it is free. */
+void publish_lock_release(const char *work, const char *dst, int final);
+/* Done with the experiment without holding its lock: publish what this
+ * process left unpublished, if the lock is free (else its holder will). */
+void publish_final(const char *work, const char *dst);
+/* Before reading `dst`: publish this process's own pending change, so it
+ * reads what it wrote. */
+void publish_before_read(const char *dst);
 /* Copy `work` to `dst` now: temporary file + fsync + rename + fsync(dir).
  * On failure nothing is left behind and `dst` is untouched. */
 int publish_now(const char *work, const char *dst);

@@ -989,6 +989,7 @@ int store_open(hpo_store **out, const char *path, const hpo_spec *spec, int writ
     if (writable && lstat(path, &lst) == 0 && !S_ISREG(lst.st_mode))
         return hpo_error(HPO_EIO, "%s: is %s, not a file; refusing to write through it", path,
                          S_ISLNK(lst.st_mode) ? "a symbolic link" : "not a regular file");
+    if (!writable) publish_before_read(path);   /* read what this process wrote */
     hpo_store *st = store_new(path, writable);
     if (writable) {
         publish_session_begin();   /* waits for a copy of the file in progress */

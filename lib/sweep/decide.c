@@ -132,13 +132,13 @@ int driver_should_stop(const hpo_experiment *e, const hpo_store *st, char *buf, 
 }
 
 int driver_propose_round(const hpo_experiment *e, const hpo_store *st, const hpo_optimizer *opt,
-                         int round, hpo_plan **out)
+                         int round, int max_new, hpo_plan **out)
 {
     const hpo_spec *spec = e->spec;
     size_t n_trials = store_n_trials(st);
     long room = spec->max_trials - (long)n_trials;
     /* Hyperband sizes its own rounds; the rest fill parallel.round_size. */
-    long want = opt->sizes_its_rounds ? 65536 : spec->round_size;
+    long want = max_new > 0 ? max_new : opt->sizes_its_rounds ? 65536 : spec->round_size;
     int max = room < want ? (int)(room > 0 ? room : 0) : (int)want;
     const double **config = xcalloc((size_t)spec->space.n + 1, sizeof *config);
     for (int p = 0; p < spec->space.n; p++) config[p] = store_config(st, p);
@@ -186,13 +186,16 @@ static void drop_dead_checkpoints(hpo_experiment *e, const hpo_store *st, const 
 }
 
 int driver_plan_round(hpo_experiment *e, const hpo_store *st, const hpo_optimizer *opt,
-                      int round, int *n_planned)
+                      int round, int max_new, int *n_planned)
 {
     hpo_plan *plan = NULL;
     *n_planned = 0;
-    int r = driver_propose_round(e, st, opt, round, &plan);
+    int r = driver_propose_round(e, st, opt, round, max_new, &plan);
     if (r == 0 && plan->n > 0) r = plan_write(e, plan);
-    if (r == 0 && plan->n > 0 && !e->spec->keep_all_checkpoints) drop_dead_checkpoints(e, st, plan);
+    /* In workers mode any trial may still be promoted later (ASHA's top
+     * 1/eta grows with its rung), so no checkpoint is dead before the end. */
+    if (r == 0 && plan->n > 0 && !e->spec->keep_all_checkpoints && optimizer_sweep_mode(e->spec) == HPO_MODE_ROUNDS)
+        drop_dead_checkpoints(e, st, plan);
     if (r == 0) *n_planned = plan->n;
     plan_free(plan);
     return r;

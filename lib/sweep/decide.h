@@ -38,13 +38,14 @@ int driver_unfinished(const hpo_store *st, int round, int **indices, int *n);
  * round (budget, target, failures, time), else 0. */
 int driver_should_stop(const hpo_experiment *e, const hpo_store *st, char *buf, size_t n);
 
-/* Ask the optimizer for round `round`: *out is the plan (with n == 0
- * when the optimizer has nothing more to propose), not yet written. */
+/* Ask the optimizer for round `round` of at most max_new trials (0: a
+ * round's worth): *out is the plan (with n == 0 when the optimizer has
+ * nothing more to propose), not yet written. */
 int driver_propose_round(const hpo_experiment *e, const hpo_store *st, const hpo_optimizer *opt,
-                         int round, hpo_plan **out);
+                         int round, int max_new, hpo_plan **out);
 /* The same, and write the plan; *n_planned is its number of trials. */
 int driver_plan_round(hpo_experiment *e, const hpo_store *st, const hpo_optimizer *opt,
-                      int round, int *n_planned);
+                      int round, int max_new, int *n_planned);
 
 /* The trials ranked best first: completed ones with a finite objective.
  * Returns how many; *order is allocated. */

@@ -1,5 +1,5 @@
 /*
- * run.c -- the local sweep loop (see run.h):
+ * run.c -- `hpo run` (see run.h).  Rounds mode:
  *
  *   loop: ingest -> decide (resume the round, stop, or plan the next) ->
  *         run the round's trials with the local executor, polling every
@@ -10,6 +10,8 @@
 #include "sweep/decide.h"
 #include "executors/executor.h"
 #include "store/ingest.h"
+#include "sweep/step.h"
+#include "sweep/worker.h"
 #include "store/plan.h"
 #include "core/util.h"
 
@@ -20,42 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-volatile sig_atomic_t hpo_interrupted = 0;
-
-static void on_interrupt(int sig)
+static void show(const hpo_run_options *o, const hpo_summary *s, int running, int final)
 {
-    hpo_interrupted = sig;
+    if (o->progress) o->progress(o->arg, s, running, final);
 }
 
-typedef struct progress {
-    const hpo_run_options *o;
-    double t0;
-    size_t last_finished;
-    int drawn;
-} progress;
-
-static void progress_show(progress *p, const hpo_spec *spec, const hpo_summary *s, int running, int final)
-{
-    if (p->o->quiet) return;
-    size_t finished = s->n_completed + s->n_failed + s->n_pruned;
-    if (!p->o->progress_tty && !final && finished == p->last_finished) return;
-    p->last_finished = finished;
-    char best[64] = "-";
-    if (s->best >= 0) snprintf(best, sizeof best, "%.6g (trial %ld)", s->best_objective, s->best);
-    int secs = (int)(now_mono() - p->t0);
-    char line[256];
-    snprintf(line, sizeof line, "[%02d:%02d:%02d] trials %zu/%ld done, %zu failed, %d running; best %s %s",
-             secs / 3600, secs / 60 % 60, secs % 60, finished, spec->max_trials, s->n_failed, running,
-             spec->metric, best);
-    if (p->o->progress_tty) {
-        fprintf(stderr, "\r\033[K%s", line);
-        p->drawn = 1;
-        if (final) { fputc('\n', stderr); p->drawn = 0; }
-    } else {
-        fprintf(stderr, "%s\n", line);
-    }
-    fflush(stderr);
-}
+static int stopped(const hpo_run_options *o) { return o->stop && *o->stop; }
 
 static void sleep_ms(long ms)
 {
@@ -64,7 +36,7 @@ static void sleep_ms(long ms)
 }
 
 /* Run the given trials of `round` to the end (or until interrupted). */
-static int run_round(hpo_experiment *e, int round, const int *indices, int n, progress *pg)
+static int run_round(hpo_experiment *e, int round, const int *indices, int n, const hpo_run_options *o)
 {
     hpo_executor *x = NULL;
     int r = executor_local.open(&x, e);
@@ -81,7 +53,7 @@ static int run_round(hpo_experiment *e, int round, const int *indices, int n, pr
     int cancelled = 0, last_finished = -1;
     for (;;) {
         if ((r = executor_local.poll(x, &c)) != 0) break;
-        if (hpo_interrupted && !cancelled) {
+        if (stopped(o) && !cancelled) {
             executor_local.cancel(x);
             cancelled = 1;
         }
@@ -93,7 +65,7 @@ static int run_round(hpo_experiment *e, int round, const int *indices, int n, pr
             hpo_summary s;
             driver_summary(e->spec, st, &s);
             store_close(st);
-            progress_show(pg, e->spec, &s, c.running, 0);
+            show(o, &s, c.running, 0);
             fault_point("run:mid-round");
             last_ingest = now_mono();
             last_finished = c.finished;
@@ -147,59 +119,49 @@ static int record_stop(hpo_experiment *e, const char *reason)
     return r;
 }
 
-int run_sweep(hpo_experiment *e, const hpo_run_options *o, char *reason, size_t n)
+/* Rounds mode: round after round, holding the lock throughout. */
+static int run_rounds(hpo_experiment *e, const hpo_optimizer *opt, const hpo_run_options *o, char *reason, size_t n)
 {
-    const hpo_optimizer *opt = NULL;
-    int r = optimizer_for_spec(e->spec, &opt);
-    if (r == 0) r = experiment_lock(e);
+    int r = experiment_lock(e);
     if (r != 0) return r;
-
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    hpo_interrupted = 0;
-
-    progress pg = {.o = o, .t0 = now_mono(), .last_finished = (size_t)-1};
     reason[0] = '\0';
-    while (r == 0 && !hpo_interrupted) {
+    while (r == 0 && !stopped(o)) {
         hpo_store *st = NULL;
         if ((r = ingest_open(e, &st, NULL)) != 0) break;
         int rounds = (int)store_n_rounds(st), *todo = NULL, n_todo = 0;
         if (rounds > 0) driver_unfinished(st, rounds - 1, &todo, &n_todo);
         hpo_summary s;
         driver_summary(e->spec, st, &s);
-        progress_show(&pg, e->spec, &s, 0, 0);
+        show(o, &s, 0, 0);
         int round = rounds - 1, planned = 0;
         if (n_todo == 0) {
             /* The last round is over: stop, or plan the next one. */
-            if (driver_should_stop(e, st, reason, n)) {
+            hpo_step step;
+            fault_point("run:before-plan");
+            r = sweep_step(e, st, opt, 0, &step);
+            if (r == 0 && step.outcome == HPO_STEP_STOPPED) {
+                snprintf(reason, n, "%s", step.reason);
                 store_close(st);
                 free(todo);
                 break;
             }
-            round = rounds;
-            fault_point("run:before-plan");
-            r = driver_plan_round(e, st, opt, round, &planned);
             fault_point("run:after-plan");
-            if (r == 0 && planned == 0) snprintf(reason, n, "the %s search has nothing more to propose", opt->name);
+            round = step.round;
+            planned = step.n_planned;
             free(todo);
             todo = xcalloc((size_t)planned + 1, sizeof(int));
             for (int i = 0; i < planned; i++) todo[i] = i;
             n_todo = planned;
         }
         store_close(st);
-        if (r == 0 && n_todo > 0) r = run_round(e, round, todo, n_todo, &pg);
+        if (r == 0 && n_todo > 0) r = run_round(e, round, todo, n_todo, o);
         fault_point("run:after-round");
         /* A trial whose runner could not even start it (it says why on
          * stderr) would be run again forever: stop instead. */
-        if (r == 0 && n_todo > 0 && !hpo_interrupted) r = check_progress(e, round, todo, n_todo);
+        if (r == 0 && n_todo > 0 && !stopped(o)) r = check_progress(e, round, todo, n_todo);
         free(todo);
-        if (r == 0 && planned == 0 && reason[0]) break;
     }
-    if (r == 0 && hpo_interrupted) r = HPO_EINTR;
+    if (r == 0 && stopped(o)) r = HPO_EINTR;
     /* Whatever happened, leave results.h5 reflecting every journal (and
      * keep the message of the error that stopped us). */
     char saved[1024];
@@ -209,16 +171,30 @@ int run_sweep(hpo_experiment *e, const hpo_run_options *o, char *reason, size_t 
         hpo_summary s;
         driver_summary(e->spec, st, &s);
         store_close(st);
-        progress_show(&pg, e->spec, &s, 0, 1);
+        show(o, &s, 0, 1);
     }
     if (r != 0) hpo_error(r, "%s", saved);
     if (r == 0 && reason[0]) r = record_stop(e, reason);
+    experiment_unlock(e);
+    return r;
+}
+
+int run_sweep(hpo_experiment *e, const hpo_run_options *o, char *reason, size_t n)
+{
+    const hpo_optimizer *opt = NULL;
+    int r = optimizer_for_spec(e->spec, &opt);
+    if (r != 0) return r;
+    if (optimizer_sweep_mode(e->spec) == HPO_MODE_WORKERS) {
+        hpo_worker_options wo = {.slots = e->spec->max_concurrent, .wait_all = 1, .stop = o->stop,
+                                 .progress = o->progress, .arg = o->arg};
+        hpo_worker_stats stats;
+        r = worker_run(e, &wo, &stats, reason, n);
+    } else {
+        r = run_rounds(e, opt, o, reason, n);
+    }
     if (r == HPO_EINTR) {
         snprintf(reason, n, "interrupted; run the same command again to resume");
         hpo_error(HPO_EINTR, "interrupted: running trials were cancelled; run again to resume");
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    experiment_unlock(e);
     return r;
 }

@@ -542,14 +542,26 @@ static void note_resume(const hpo_experiment *e, const hpo_plan_trial *t, int jf
 }
 
 /* Hold the trial's lock, so one trial never runs twice at once (a resumed
- * sweep waits for a runner that outlived its driver). */
-static int lock_trial(const char *dir)
+ * sweep waits for a runner that outlived its driver).  A worker that
+ * claimed the trial hands its lock down already held, as descriptor
+ * HPO_TRIAL_LOCK_FD, so no other worker can take the trial in between. */
+static int lock_trial(const hpo_experiment *e, long trial_id, const char *dir)
 {
-    char *p = path_join(dir, "lock");
-    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    free(p);
-    if (fd >= 0) while (flock(fd, LOCK_EX) != 0 && errno == EINTR) {}
-    return fd;
+    const char *inherited = getenv("HPO_TRIAL_LOCK_FD");
+    if (inherited && *inherited) {
+        int fd = atoi(inherited);
+        struct stat a, b;
+        char *p = path_join(dir, "lock");
+        int same = fd > 2 && fstat(fd, &a) == 0 && stat(p, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+        free(p);
+        unsetenv("HPO_TRIAL_LOCK_FD");   /* not the trial's business */
+        if (same) {
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+            return fd;
+        }
+    }
+    int fd = -1;
+    return experiment_trial_lock(e, trial_id, 1, &fd) == 0 ? fd : -1;
 }
 
 /* Whether the trial has a final record.  Only a cancelled attempt runs
@@ -580,7 +592,7 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     *exit_status = 0;
     if ((r = experiment_trial_dir_ok(dir)) != 0) goto done;
     if ((r = mkdir_p(ckpt, 0777)) != 0) goto done;
-    if ((lock_fd = lock_trial(dir)) < 0) { r = hpo_error(HPO_EIO, "%s: cannot lock: %s", dir, strerror(errno)); goto done; }
+    if ((lock_fd = lock_trial(e, t->trial_id, dir)) < 0) { r = hpo_error(HPO_EIO, "%s: cannot lock: %s", dir, strerror(errno)); goto done; }
     if (already_done(dir)) goto done;
     archive_attempt(dir);
     if ((r = journal_open(dir, &jfd)) != 0) goto done;

@@ -4,7 +4,7 @@ set -euo pipefail
 HPO=${HPO:-$PWD/bin/hpo}
 PY=/usr/bin/python3          # Debian's python3, which has h5py
 TMP=$(mktemp -d /tmp/hpo-it.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 assert_eq() { [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"; }

@@ -11,7 +11,7 @@ start_cluster() {
     done
     [ "$started" = 1 ] || { cat "$TMP/slurm-start.log" >&2; fail "the local Slurm test cluster did not start"; }
     source "$TMP/slurm/env"
-    trap 'slurm/testcluster/stop.sh "$TMP/slurm" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+    trap 'slurm/testcluster/stop.sh "$TMP/slurm" >/dev/null 2>&1; [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 }
 
 # A copy of examples/quadratic with a slurm section; $1 = directory.

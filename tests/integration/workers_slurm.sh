@@ -1,0 +1,74 @@
+# Workers mode on the real local Slurm: `sbatch slurm/hpo-driver.sh EXP
+# spec.yaml` with parallel.mode: workers submits ONE array of 4 worker tasks
+# (each with its own GPU gres), every worker takes trials as slots free, and
+# the chained driver ends the sweep.  Then a worker task is scancel'ed in
+# the middle of a trial: that trial runs again (another worker takes it
+# over as soon as its lock is free), and nothing recorded is lost.
+source tests/integration/common.bash
+source tests/integration/slurm.bash
+start_cluster
+make_quadratic_sweep "$TMP/w"
+# Heterogeneous trials: 0.1 to 0.8 s, by the config's n.
+cat > "$TMP/w/trial.sh" <<'SH'
+#!/bin/sh
+echo "${CUDA_VISIBLE_DEVICES:-unset} ${SLURM_ARRAY_TASK_ID:-unset} ${SLURM_ARRAY_JOB_ID:-unset}" > "$HPO_TRIAL_DIR/slurm_env"
+sleep "$(echo "$6" | awk '{print 0.1 + ($1 % 8) / 10}')"
+exec ./quadratic "$@"
+SH
+sed -i -e 's/max_trials: 12/max_trials: 24/' -e 's/round_size: 4, max_concurrent: 4/mode: workers, max_concurrent: 4/' \
+    "$TMP/w/spec.yaml"
+
+exp=$TMP/exp
+sbatch --chdir="$PWD" --output="$TMP/first-driver.out" slurm/hpo-driver.sh "$exp" "$TMP/w/spec.yaml" > /dev/null
+wait_stopped "$exp" 120
+assert_contains "$("$HPO" status "$exp")" "stopped:    budget.max_trials reached (24 trials)" "stop reason"
+# one worker array of 4 tasks, one GPU each, submitted once
+assert_eq "$(grep -c '^array ' "$exp/workers.state")" 1 "worker arrays"
+grep -q -- "--array=0-3" "$exp/worker.sbatch" || fail "worker script: array"
+grep -q -- "--gres=gpu:1" "$exp/worker.sbatch" || fail "worker script: gres"
+assert_eq "$(ls "$exp"/rounds/*.plan | wc -l)" 24 "one plan per trial"
+assert_each_trial_once "$exp"
+$PY tests/integration/check_results.py "$exp"
+$PY - "$exp" <<'PY'
+import os, sys, h5py
+exp = sys.argv[1]
+t = h5py.File(os.path.join(exp, "results.h5"), "r")["trials"][:]
+assert list(t["trial_id"]) == list(range(len(t))), t["trial_id"]
+array = int(open(os.path.join(exp, "workers.state")).read().split()[1])
+tasks = set()
+for row in t:
+    gpu, task, arr = open(os.path.join(exp, "trials", "t%06d" % row["trial_id"], "slurm_env")).read().split()
+    assert gpu in ("0", "1", "2", "3") and int(arr) == array, (gpu, arr, array)
+    tasks.add(int(task))
+# every worker task ran trials: no worker waited for another
+assert tasks == {0, 1, 2, 3}, tasks
+print("ok: %d trials by worker tasks %s of array %d" % (len(t), sorted(tasks), array))
+PY
+
+# scancel one worker task in the middle of a trial.
+sed -i -e 's/max_trials: 24/max_trials: 8/' -e 's/name: quadslurm/name: quadcancel/' \
+    -e 's/^sleep .*/sleep 3/' "$TMP/w/spec.yaml" "$TMP/w/trial.sh"
+exp=$TMP/cancel
+sbatch --chdir="$PWD" --output="$TMP/first-driver2.out" slurm/hpo-driver.sh "$exp" "$TMP/w/spec.yaml" > /dev/null
+for _ in $(seq 1 120); do   # until trial 0 has started
+    [ -s "$exp/trials/t000000/journal" ] && break
+    sleep 0.25
+done
+[ -s "$exp/trials/t000000/journal" ] || fail "trial 0 never started"
+task=$(awk '{print $2}' "$exp/trials/t000000/slurm_env")
+array=$(awk '{print $3}' "$exp/trials/t000000/slurm_env")
+scancel "${array}_${task}"
+wait_stopped "$exp" 180
+$PY - "$exp" <<'PY'
+import os, sys, h5py
+exp = sys.argv[1]
+t = h5py.File(os.path.join(exp, "results.h5"), "r")["trials"][:]
+assert len(t) == 8 and (t["status"] == b"completed").all(), t[["trial_id", "status"]]
+# trial 0 was cut off once (kept as attempt-1/) and run again to the end
+assert os.path.isdir(os.path.join(exp, "trials", "t000000", "attempt-1")), os.listdir(os.path.join(exp, "trials", "t000000"))
+# taken over by a worker still running, or by the next array's
+arrays = [l.split()[1] for l in open(os.path.join(exp, "workers.state"))]
+assert 1 <= len(arrays) <= 2, arrays
+print("ok: trial 0 ran again after its worker was cancelled; worker arrays", arrays)
+PY
+echo ok
