@@ -241,27 +241,48 @@ static void archive_attempt(const char *dir)
 /* Record the complete stdout lines in buf[0..*len) as metric reports and
  * keep the incomplete tail.  A line that overflows the buffer is skipped
  * up to its end (*skipping). */
-static void parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
+static int parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
 {
+    static hpo_journal_batch batch;
     size_t start = 0;
+    int any = 0;
+    char t[32];
+    format_double(t, sizeof t, now_wall());   /* one time for the lines of one read() */
     for (size_t i = 0; i < *len; i++) {
         if (buf[i] != '\n') continue;
         if (!*skipping) {
             hpo_metric_kv kv[64];
             long step = -1;
             int n = metrics_parse_line(buf + start, i - start, kv, 64, &step);
-            double t = now_wall();
-            for (int k = 0; k < n; k++) journal_append_report(jfd, step, t, kv[k].name, kv[k].value);
+            for (int k = 0; k < n; k++) journal_batch_add(&batch, step, t, kv[k].name, kv[k].text, kv[k].text_len);
+            any |= n > 0;
         }
         *skipping = 0;
         start = i + 1;
     }
+    /* All the lines of one read() in one append; fsync'd by pump_output. */
+    journal_batch_write(jfd, &batch);
     memmove(buf, buf + start, *len - start);
     *len -= start;
     if (*len == LINE_MAX_PARSED) {   /* an overlong line: drop what we have */
         *len = 0;
         *skipping = 1;
     }
+    return any;
+}
+
+/* Group commit of the journal: fsync at most every $HPO_JOURNAL_SYNC_MS
+ * (default 200 ms) while reports come in, and once more when the trial's
+ * output ends (before its result is written).  A kill of any process loses
+ * no report (each is written at once); a crash of the machine loses at most
+ * the reports of the last interval. */
+static double journal_sync_interval(void)
+{
+    const char *v = getenv("HPO_JOURNAL_SYNC_MS");
+    char *end;
+    long ms = v && *v ? strtol(v, &end, 10) : 200;
+    if (v && *v && (*end || ms < 0)) ms = 200;
+    return (double)ms / 1000.0;
 }
 
 /* The last non-empty line of the trial's stderr, for the failure reason. */
@@ -454,8 +475,14 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
     char *buf = xmalloc(LINE_MAX_PARSED + 1);
     size_t len = 0;
     int skipping = 0, status = 0, exited = 0;
-    double drain_deadline = 0;
+    double drain_deadline = 0, sync_every = journal_sync_interval(), last_sync = now_mono();
+    int unsynced = 0;
     for (;;) {
+        if (unsynced && now_mono() - last_sync >= sync_every) {
+            journal_sync(jfd);
+            unsynced = 0;
+            last_sync = now_mono();
+        }
         if (!exited) watch_check(w, pid);
         if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
             exited = 1;
@@ -481,12 +508,13 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
         /* Keep parsing even when the disk is full: the journal matters more. */
         (void)write_all(stdout_file, buf + len, (size_t)r);
         len += (size_t)r;
-        parse_stdout_lines(jfd, buf, &len, &skipping);
+        unsynced |= parse_stdout_lines(jfd, buf, &len, &skipping);
     }
     if (len > 0 && !skipping) {   /* a last line without newline still counts */
         buf[len++] = '\n';
         parse_stdout_lines(jfd, buf, &len, &skipping);
     }
+    journal_sync(jfd);
     free(buf);
     return status;
 }
