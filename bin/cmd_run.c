@@ -249,6 +249,7 @@ int cmd_check(int argc, char **argv)
     const hpo_optimizer *opt = NULL;
     int r = spec_load(&spec, argv[1]);
     if (r == 0) r = optimizer_for_spec(spec, &opt);
+    if (r == 0) r = spec_check_runnable(spec);   /* as hpo run does */
     if (r != 0) {
         spec_free(spec);
         return cli_fail(r);

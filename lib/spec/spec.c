@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 /* The largest integer a double holds exactly: int parameters travel as
@@ -598,6 +600,14 @@ static int parse_bounds(ctx *c, hpo_param *p, yaml_node_t *m, const char *where)
     return HPO_OK;
 }
 
+static int by_choice(const void *a, const void *b, void *choices)
+{
+    char **v = choices;
+    int x = *(const int *)a, y = *(const int *)b;
+    int c = strcmp(v[x], v[y]);
+    return c ? c : (x > y) - (x < y);
+}
+
 /* A choice's values: a non-empty list of distinct scalars, kept as written. */
 static int parse_choices(ctx *c, hpo_param *p, yaml_node_t *m, const char *where)
 {
@@ -614,10 +624,25 @@ static int parse_choices(ctx *c, hpo_param *p, yaml_node_t *m, const char *where
         yaml_node_t *item = node(c, vals->data.sequence.items.start[i]);
         const char *t = text_of(item);
         if (!t) return fail(c, item, "%s[%d]: expected a scalar value, got %s", key, i, DESCRIBE(item));
-        int dup = space_choice_index(p, t);
-        if (dup >= 0) return fail(c, item, "%s[%d]: duplicate value '%s' (same as values[%d])", key, i, t, dup);
         p->choices[p->n_choices++] = xstrdup(t);
     }
+    /* Duplicates by sorting (n log n: lists of 100,000 values are fine);
+     * the error names the first value, in list order, seen before. */
+    int *order = xcalloc((size_t)n, sizeof *order), first_dup = -1, first_of = -1;
+    for (int i = 0; i < n; i++) order[i] = i;
+    qsort_r(order, (size_t)n, sizeof *order, by_choice, p->choices);
+    for (int k = 1, g = 0; k < n; k++) {   /* g: where the run of equal values began */
+        if (strcmp(p->choices[order[k - 1]], p->choices[order[k]]) != 0) g = k;
+        else if (first_dup < 0 || order[k] < first_dup) {
+            first_dup = order[k];
+            first_of = order[g];   /* the run is in list order: order[g] came first */
+        }
+    }
+    free(order);
+    if (first_dup >= 0)
+        return fail(c, node(c, vals->data.sequence.items.start[first_dup]),
+                    "%s[%d]: duplicate value '%s' (same as values[%d])", key, first_dup, p->choices[first_dup],
+                    first_of);
     return HPO_OK;
 }
 
@@ -1637,5 +1662,40 @@ int spec_option_long(const hpo_spec *spec, const char *key, long def, long lo, l
         return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm.%s: expected an integer %s, got %s", spec->path,
                          o->line, o->col, key, range, o->value);
     *out = (long)v;
+    return HPO_OK;
+}
+
+static int executable_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int spec_check_runnable(const hpo_spec *s)
+{
+    struct stat st;
+    if (!s->workdir || stat(s->workdir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return hpo_error(HPO_ESPEC, "%s: workdir: %s: %s", s->path, s->workdir ? s->workdir : "(none)",
+                         s->workdir && stat(s->workdir, &st) == 0 ? "not a directory" : "no such directory");
+    const char *prog = s->argc > 0 ? s->argv[0] : NULL;
+    if (!prog || strchr(prog, '{')) return HPO_OK;   /* decided per trial */
+    if (strchr(prog, '/')) {
+        char *full = prog[0] == '/' ? xstrdup(prog) : path_join(s->workdir, prog);
+        int ok = executable_file(full);
+        int r = ok ? HPO_OK : hpo_error(HPO_ESPEC, "%s: command: %s: %s", s->path, full,
+                                        stat(full, &st) != 0 ? "no such file" : "not an executable file");
+        free(full);
+        return r;
+    }
+    const char *path = getenv("PATH");
+    char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+    int found = 0;
+    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+        char *full = path_join(*d ? d : ".", prog);
+        found = executable_file(full);
+        free(full);
+    }
+    free(dirs);
+    if (!found) return hpo_error(HPO_ESPEC, "%s: command: '%s' is not found on $PATH", s->path, prog);
     return HPO_OK;
 }

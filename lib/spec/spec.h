@@ -91,6 +91,12 @@ int spec_load(hpo_spec **out, const char *path);
  * fixes the spec's directory. */
 int spec_parse(hpo_spec **out, const char *path, const char *yaml, size_t len);
 void spec_free(hpo_spec *spec);
+/* What the spec needs of this machine, checked before anything is created
+ * (hpo check and hpo run say the same): the workdir is a directory, and
+ * the program (command[0], unless it has a placeholder) is an executable
+ * file -- relative to the workdir if it has a '/', else found on $PATH.
+ * HPO_ESPEC saying which, otherwise 0. */
+int spec_check_runnable(const hpo_spec *spec);
 
 /* The algorithm option `key`, or NULL. */
 const hpo_option *spec_option(const hpo_spec *spec, const char *key);

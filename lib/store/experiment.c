@@ -244,6 +244,11 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
     hpo_spec *spec = NULL;
     int r = HPO_OK;
     if (spec_path && (r = spec_load(&spec, spec_path)) != 0) return r;
+    /* What hpo check says, before anything is created. */
+    if (spec && (r = spec_check_runnable(spec)) != 0) {
+        spec_free(spec);
+        return r;
+    }
     char *meta = path_join(dir, "experiment");
     if (!path_exists(meta)) {
         if (!spec) r = hpo_error(HPO_ENOTFOUND, "%s: not an hpo experiment, and no spec given", dir);

@@ -342,14 +342,15 @@ int ingest_open(hpo_experiment *e, hpo_store **out, hpo_ingest_stats *stats)
     /* Once per process, look at what readers see: a published file that
      * was deleted or damaged since is published again. */
     static char *checked;
-    if (r == 0 && !force && (!checked || strcmp(checked, dst) != 0)) {
+    if (r == 0 && (!checked || strcmp(checked, dst) != 0)) {
         free(checked);
         checked = xstrdup(dst);
         hpo_store *pub = NULL;
         int c = store_open(&pub, dst, NULL, 0);
         if (pub) store_close(pub);
         if (c == HPO_ENOTFOUND) force = 1;
-        else if (c != 0 && c != HPO_EFORMAT) {
+        else if (c == HPO_EFORMAT) r = c;   /* another hpo's: refused, never published over */
+        else if (c != 0 && !force) {
             fprintf(stderr, "hpo: %s; publishing it again from %s\n", hpo_error_last(), work);
             force = 1;
         }

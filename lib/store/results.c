@@ -318,6 +318,31 @@ static herr_t attr_write_string(hid_t obj, const char *name, const char *value)
     return r;
 }
 
+/* A text too long for an attribute (a spec over ATTR_MAX bytes): a scalar
+ * fixed-length string dataset of that name at the root instead (h5py:
+ * f["spec_yaml"][()]), and no attribute of the name. */
+static herr_t text_write_long(hid_t obj, const char *name, const char *value)
+{
+    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0) return -1;
+    if (H5Lexists(obj, name, H5P_DEFAULT) > 0 && H5Ldelete(obj, name, H5P_DEFAULT) < 0) return -1;
+    hid_t t = string_type(strlen(value) + 1), sp = H5Screate(H5S_SCALAR);
+    hid_t d = t < 0 || sp < 0 ? -1 : H5Dcreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t r = d < 0 ? -1 : H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, value);
+    if (d >= 0) H5Dclose(d);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    return r;
+}
+
+/* A string attribute, or text_write_long's dataset when it is too long;
+ * whichever it was before is replaced. */
+static herr_t text_write(hid_t obj, const char *name, const char *value)
+{
+    if (strlen(value) > ATTR_MAX) return text_write_long(obj, name, value);
+    if (H5Lexists(obj, name, H5P_DEFAULT) > 0 && H5Ldelete(obj, name, H5P_DEFAULT) < 0) return -1;
+    return attr_write_string(obj, name, value);
+}
+
 /* An array of n fixed-length strings (sized to the longest). */
 static herr_t attr_write_strings(hid_t obj, const char *name, char *const *v, int n)
 {
@@ -451,6 +476,40 @@ static const char *type_name(hpo_param_type t)
     return t == HPO_PARAM_FLOAT ? "float" : t == HPO_PARAM_INT ? "int" : "choice";
 }
 
+/* The choices of P: the attribute `choices` of /config/P, or, when they
+ * are too many for an attribute (over ATTR_MAX bytes), the dataset
+ * /choices/P of fixed-length strings, named by the attribute
+ * `choices_dataset`. */
+static herr_t write_choices(hid_t config, hid_t col, const hpo_param *p)
+{
+    size_t w = 1;
+    for (int i = 0; i < p->n_choices; i++)
+        if (strlen(p->choices[i]) + 1 > w) w = strlen(p->choices[i]) + 1;
+    if (w * (size_t)p->n_choices <= ATTR_MAX) return attr_write_strings(col, "choices", p->choices, p->n_choices);
+    hid_t f = H5Iget_file_id(config);
+    if (f < 0) return -1;
+    hid_t g = H5Lexists(f, "choices", H5P_DEFAULT) > 0 ? H5Gopen2(f, "choices", H5P_DEFAULT)
+                                                       : H5Gcreate2(f, "choices", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(f);
+    if (g < 0) return -1;
+    char *buf = xcalloc((size_t)p->n_choices, w);
+    for (int i = 0; i < p->n_choices; i++) memcpy(buf + (size_t)i * w, p->choices[i], strlen(p->choices[i]));
+    hsize_t dim = (hsize_t)p->n_choices;
+    hid_t t = string_type(w), sp = H5Screate_simple(1, &dim, NULL);
+    hid_t d = t < 0 || sp < 0 ? -1 : H5Dcreate2(g, p->name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t r = d < 0 ? -1 : H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    if (d >= 0) H5Dclose(d);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    H5Gclose(g);
+    free(buf);
+    if (r < 0) return -1;
+    char *path = xasprintf("/choices/%s", p->name);
+    r = attr_write_string(col, "choices_dataset", path);
+    free(path);
+    return r;
+}
+
 /* /config/P with its fill value (= inactive) and descriptive attributes. */
 static int create_config_column(hid_t grp, const hpo_param *p)
 {
@@ -471,8 +530,7 @@ static int create_config_column(hid_t grp, const hpo_param *p)
     if (ok && p->type == HPO_PARAM_INT)
         ok = attr_write_i64(d, "missing", INT_MISSING) >= 0;
     if (ok && p->type == HPO_PARAM_CHOICE)
-        ok = attr_write_i64(d, "missing", CHOICE_MISSING) >= 0 &&
-             attr_write_strings(d, "choices", p->choices, p->n_choices) >= 0;
+        ok = attr_write_i64(d, "missing", CHOICE_MISSING) >= 0 && write_choices(grp, d, p) >= 0;
     H5Dclose(d);
     return ok ? 0 : -1;
 }
@@ -506,7 +564,7 @@ static int write_root_attrs(hid_t f, const hpo_spec *spec)
     return attr_write_string(f, "format", FORMAT_NAME) >= 0 &&
            attr_write_i32(f, "format_version", HPO_FORMAT_VERSION) >= 0 &&
            attr_write_string(f, "name", str_or_empty(spec->name)) >= 0 &&
-           attr_write_string(f, "spec_yaml", str_or_empty(spec->yaml)) >= 0 &&
+           text_write(f, "spec_yaml", str_or_empty(spec->yaml)) >= 0 &&
            attr_write_string(f, "spec_sha256", spec->sha256) >= 0 &&
            attr_write_scalar(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) >= 0 &&
            attr_write_string(f, "objective", str_or_empty(spec->metric)) >= 0 &&
@@ -543,7 +601,7 @@ static int write_layout(hid_t f, const hpo_spec *spec, const char **what)
     H5Pclose(gcpl);
     if (g < 0) return -1;
     for (int i = 0; i < spec->space.n; i++) {
-        *what = spec->space.params[i].name;
+        *what = "create a /config column";
         if (create_config_column(g, &spec->space.params[i]) < 0) {
             H5Gclose(g);
             return -1;
@@ -613,9 +671,6 @@ int store_create(const char *path, const hpo_spec *spec)
     h5_init();
     if (path_exists(path))
         return hpo_error(HPO_ERROR, "%s: already exists", path);
-    if (spec->yaml && strlen(spec->yaml) > ATTR_MAX)
-        return hpo_error(HPO_ERROR, "%s: the spec is too large to store (%zu bytes, at most %d)",
-                         path, strlen(spec->yaml), ATTR_MAX);
     for (int i = 0; i < spec->space.n; i++) {
         int r = check_param_name(path, &spec->space.params[i]);
         if (r < 0) return r;
@@ -852,9 +907,18 @@ static int open_curves(hpo_store *st)
  * in order: the stored indices mean nothing otherwise. */
 static int check_choices(hpo_store *st, hid_t ds, const hpo_param *p)
 {
-    hid_t a = H5Aopen(ds, "choices", H5P_DEFAULT);
+    /* Too many for an attribute: the dataset that write_choices made. */
+    char *where = NULL;
+    hid_t big = -1;
+    if (H5Aexists(ds, "choices") <= 0 && attr_read_string(ds, "choices_dataset", &where) == 0) {
+        big = H5Dopen2(st->file, where, H5P_DEFAULT);
+        free(where);
+        if (big < 0) return h5_fail(HPO_ECORRUPT, st->path, "/config/%s: its choices dataset is missing", p->name);
+    }
+    H5Eclear2(H5E_DEFAULT);
+    hid_t a = big >= 0 ? big : H5Aopen(ds, "choices", H5P_DEFAULT);
     if (a < 0) return h5_fail(HPO_ECORRUPT, st->path, "/config/%s has no choices", p->name);
-    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    hid_t ft = big >= 0 ? H5Dget_type(a) : H5Aget_type(a), sp = big >= 0 ? H5Dget_space(a) : H5Aget_space(a);
     hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     int ok = ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0 &&
              n == p->n_choices;
@@ -862,7 +926,7 @@ static int check_choices(hpo_store *st, hid_t ds, const hpo_param *p)
         size_t w = H5Tget_size(ft);
         char *buf = xcalloc((size_t)n, w + 1);
         hid_t mt = string_type(w + 1);
-        ok = mt >= 0 && H5Aread(a, mt, buf) >= 0;
+        ok = mt >= 0 && (big >= 0 ? H5Dread(a, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : H5Aread(a, mt, buf)) >= 0;
         for (int i = 0; ok && i < p->n_choices; i++)
             ok = strcmp(buf + (size_t)i * (w + 1), p->choices[i]) == 0;
         if (mt >= 0) H5Tclose(mt);
@@ -870,7 +934,8 @@ static int check_choices(hpo_store *st, hid_t ds, const hpo_param *p)
     }
     if (sp >= 0) H5Sclose(sp);
     if (ft >= 0) H5Tclose(ft);
-    H5Aclose(a);
+    if (big >= 0) H5Dclose(a);
+    else H5Aclose(a);
     H5Eclear2(H5E_DEFAULT);
     if (!ok)
         return hpo_error(HPO_ECORRUPT, "%s: /config/%s lists other choices than the spec",
@@ -1270,10 +1335,10 @@ int store_set_attr(hpo_store *st, const char *name, const char *value)
     if (r < 0) return r;
     if (reserved_attr(name))
         return hpo_error(HPO_ERROR, "%s: attribute '%s' is reserved", st->path, name);
-    if (strlen(value) > ATTR_MAX)
+    if (strlen(value) > ATTR_MAX && strcmp(name, "spec_yaml") != 0)
         return hpo_error(HPO_ERROR, "%s: attribute '%s' is too long (%zu bytes)", st->path,
                          name, strlen(value));
-    if (attr_write_string(st->file, name, value) < 0)
+    if (text_write(st->file, name, value) < 0)
         return h5_fail(HPO_EIO, st->path, "cannot write attribute '%s'", name);
     st->changed = 1;
     return 0;
@@ -1283,6 +1348,25 @@ int store_get_attr(hpo_store *st, const char *name, char **value)
 {
     *value = NULL;
     int r = attr_read_string(st->file, name, value);
+    if (r == HPO_ENOTFOUND && H5Lexists(st->file, name, H5P_DEFAULT) > 0) {   /* text_write_long's */
+        hid_t d = H5Dopen2(st->file, name, H5P_DEFAULT);
+        hid_t t = d >= 0 ? H5Dget_type(d) : -1;
+        int ok = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0;
+        if (ok) {
+            size_t n = H5Tget_size(t);
+            hid_t mt = string_type(n + 1);
+            char *v = xcalloc(n + 2, 1);
+            ok = mt >= 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+            if (ok) *value = v;
+            else free(v);
+            if (mt >= 0) H5Tclose(mt);
+        }
+        if (t >= 0) H5Tclose(t);
+        if (d >= 0) H5Dclose(d);
+        if (!ok) return h5_fail(HPO_ECORRUPT, st->path, "cannot read %s", name);
+        return 0;
+    }
+    H5Eclear2(H5E_DEFAULT);
     if (r == HPO_ENOTFOUND)
         return hpo_error(HPO_ENOTFOUND, "%s: no attribute '%s'", st->path, name);
     if (r == 0) return 0;
