@@ -315,3 +315,22 @@ const char *io_strerror(int err, const char *path)
     free(dir);
     return buf;
 }
+
+char *escape_controls(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = xmalloc(n * 8 + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i], d = (unsigned char)s[i + 1];
+        if (c < 0x20 || c == 0x7f) {
+            o += sprintf(o, "\\x%02x", c);
+        } else if (c == 0xc2 && d >= 0x80 && d <= 0x9f) {   /* C1, as UTF-8 */
+            o += sprintf(o, "\\xc2\\x%02x", d);
+            i++;
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
