@@ -229,6 +229,22 @@ static void status_json(const hpo_experiment *e, hpo_store *st, const hpo_summar
     printf("}\n");
 }
 
+/* Running and waiting counted from what is alive, not from what results.h5
+ * last said: a trial is running while some process holds its lock (the
+ * runner takes it for as long as the trial runs, and it frees itself when
+ * that process dies), waiting otherwise until it has a final record. */
+static void count_alive(const hpo_experiment *e, hpo_store *st, hpo_summary *s)
+{
+    const hpo_trial_row *t = store_trials(st);
+    size_t n = store_n_trials(st);
+    s->n_running = s->n_waiting = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (status_is_terminal(t[i].status) && strcmp(t[i].status, HPO_STATUS_CANCELLED) != 0) continue;
+        if (experiment_trial_alive(e, t[i].trial_id)) s->n_running++;
+        else s->n_waiting++;
+    }
+}
+
 int cmd_status(int argc, char **argv)
 {
     int json = argc == 3 && strcmp(argv[2], "--json") == 0;
@@ -240,6 +256,7 @@ int cmd_status(int argc, char **argv)
     const hpo_spec *spec = e->spec;
     hpo_summary s;
     driver_summary(spec, st, &s);
+    count_alive(e, st, &s);
     if (json) {
         status_json(e, st, &s);
         store_close(st);

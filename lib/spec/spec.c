@@ -429,13 +429,15 @@ static char *spec_dir(const char *path)
 static int parse_name(ctx *c, hpo_spec *s, yaml_node_t *v)
 {
     const char *t = text_of(v);
-    int ok = t != NULL && strcmp(t, ".") != 0 && strcmp(t, "..") != 0;
+    /* ... starting with a letter, digit or '_': "-rf" and "--help" would
+     * read as options, "..." as a path trick */
+    int ok = t != NULL && (isalnum((unsigned char)t[0]) || t[0] == '_');
     for (const char *p = t; ok && *p; p++)
         ok = isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-';
     /* it names the experiment's directory (hpo-runs/<name>), hence strict */
     if (!ok)
-        return fail(c, v, "name: expected letters, digits, '_', '.' or '-' (it names the experiment's "
-                    "directory), got %s", DESCRIBE(v));
+        return fail(c, v, "name: expected letters, digits, '_', '.' or '-', starting with a letter, digit "
+                    "or '_' (it names the experiment's directory), got %s", DESCRIBE(v));
     s->name = xstrdup(t);
     return HPO_OK;
 }
