@@ -174,6 +174,7 @@ void publish_cleanup(const char *dir)
         int match = 0;
         for (size_t i = 0; i < sizeof litter / sizeof litter[0]; i++)
             if (strncmp(de->d_name, litter[i], strlen(litter[i])) == 0) match = 1;
+        if (strstr(de->d_name, ".tmp.")) match = 1;   /* write_file_atomic's, cut off before its rename */
         if (!match) continue;
         char *p = path_join(dir, de->d_name);
         unlink(p);

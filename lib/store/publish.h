@@ -49,8 +49,8 @@ void publish_before_read(const char *dst);
 int publish_now(const char *work, const char *dst);
 /* Set or clear the marker that says `work` has an unpublished change. */
 void publish_mark(const char *work, int on);
-/* Remove what an interrupted publisher or rebuild left in `dir` (the
- * temporary files; under the lock). */
+/* Remove what an interrupted publisher, rebuild or atomic replacement
+ * left in `dir` (temporary files; under the lock). */
 void publish_cleanup(const char *dir);
 
 #endif
