@@ -49,6 +49,7 @@ typedef struct ctx {
     yaml_node_t *fidelity_param;
     yaml_node_t *trials_per_gpu;   /* parallel.trials_per_gpu, if given */
     int slurm_section;             /* a slurm: section was given */
+    const char *space_override;    /* read `space: FILE` from here (spec_parse_frozen) */
 } ctx;
 
 /* ---- errors ------------------------------------------------------------ */
@@ -956,11 +957,20 @@ static int parse_space_file(ctx *c, hpo_spec *s, yaml_node_t *v)
 {
     const char *rel = text_of(v);
     char *dir = dir_of(c->path);
-    char *path = rel[0] == '/' || strcmp(dir, ".") == 0 ? xstrdup(rel) : path_join(dir, rel);
+    char *path = c->space_override ? xstrdup(c->space_override)
+               : rel[0] == '/' || strcmp(dir, ".") == 0 ? xstrdup(rel) : path_join(dir, rel);
     free(dir);
     char *bytes = NULL;
     size_t len = 0;
     int rc = read_file(path, &bytes, &len);
+    if (rc == HPO_OK) {   /* kept, to be frozen with the spec */
+        free(s->space_file);
+        free(s->space_yaml);
+        s->space_file = xstrdup(path);
+        s->space_yaml = xstrndup(bytes, len);
+        s->space_len = len;
+        sha256_hex(bytes, len, s->space_sha256);
+    }
     if (rc != HPO_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", hpo_error_last());   /* fail() reuses that buffer */
@@ -1555,6 +1565,11 @@ static int load_document(const char *path, const char *yaml, size_t len, yaml_do
 
 int spec_parse(hpo_spec **out, const char *path, const char *yaml, size_t len)
 {
+    return spec_parse_frozen(out, path, yaml, len, NULL);
+}
+
+int spec_parse_frozen(hpo_spec **out, const char *path, const char *yaml, size_t len, const char *space_file)
+{
     *out = NULL;
     hpo_spec *s = xcalloc(1, sizeof *s);
     s->path = xstrdup(path);
@@ -1567,7 +1582,7 @@ int spec_parse(hpo_spec **out, const char *path, const char *yaml, size_t len)
     yaml_document_t doc;
     int rc = load_document(path, yaml, len, &doc);
     if (rc == HPO_OK) {
-        ctx c = {.path = path, .doc = &doc};
+        ctx c = {.path = path, .doc = &doc, .space_override = space_file};
         rc = parse_top(&c, s);
         yaml_document_delete(&doc);
     }
@@ -1601,6 +1616,8 @@ void spec_free(hpo_spec *s)
     for (int i = 0; i < s->argc; i++) free(s->argv[i]);
     free(s->argv);
     free(s->workdir);
+    free(s->space_file);
+    free(s->space_yaml);
     space_free(&s->space);
     free(s->metric);
     free(s->algorithm);

@@ -89,7 +89,7 @@ int experiment_knows_spec(const hpo_experiment *e, const char *sha256)
 int experiment_check_links(const hpo_experiment *e)
 {
     static const char *const names[] = {"results.h5", ".results.work.h5", ".results.work.h5.unpublished",
-                                        "lock", "spec.yaml", "experiment", "rounds", "trials"};
+                                        "lock", "spec.yaml", "space.yaml", "experiment", "rounds", "trials"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char *p = path_join(e->dir, names[i]);
         struct stat st;
@@ -132,6 +132,7 @@ static int creatable(const char *dir)
         const char *n = de->d_name;
         ok = strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, "rounds") == 0 ||
              strcmp(n, "trials") == 0 || strcmp(n, "spec.yaml") == 0 || strcmp(n, "lock") == 0 ||
+             strcmp(n, "space.yaml") == 0 || strncmp(n, "space.yaml.tmp.", 15) == 0 ||
              strncmp(n, "spec.yaml.tmp.", 14) == 0 || strncmp(n, "experiment.tmp.", 15) == 0 ||
              (strncmp(n, "driver-", 7) == 0 && strstr(n, ".log"));
     }
@@ -153,6 +154,13 @@ static int experiment_create(const char *dir, const hpo_spec *spec)
     int r = mkdir_p(rounds, 0777);
     if (r == 0) r = mkdir_p(trials, 0777);
     if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
+    /* A PaddleHub `space: FILE` is frozen too: a later edit of the file
+     * must not change the space of the sweep under way. */
+    if (r == 0 && spec->space_yaml) {
+        char *space = path_join(dir, "space.yaml");
+        r = write_file_atomic(space, spec->space_yaml, spec->space_len);
+        free(space);
+    }
     fault_point("experiment:before-commit");
     if (r == 0) r = write_file_atomic(meta, meta_text, strlen(meta_text));
     free(rounds); free(trials); free(frozen); free(meta); free(src); free(meta_text);
@@ -181,7 +189,11 @@ int experiment_open(hpo_experiment **out, const char *dir)
     if (r == 0) r = read_file(frozen, &yaml, &yaml_len);
     /* Parse the frozen bytes as if they were at the original place, so
      * that relative paths (workdir, space: file) resolve as they did. */
-    if (r == 0) r = spec_parse(&spec, source, yaml, yaml_len);
+    char *space = path_join(abs, "space.yaml");
+    if (r == 0 && lstat(space, &lst) == 0 && S_ISLNK(lst.st_mode))
+        r = hpo_error(HPO_EIO, "%s: is a symbolic link; refusing to use it", space);
+    if (r == 0) r = spec_parse_frozen(&spec, source, yaml, yaml_len, path_exists(space) ? space : NULL);
+    free(space);
     if (r == 0) {
         hpo_experiment *e = xcalloc(1, sizeof *e);
         e->dir = abs;
@@ -232,6 +244,11 @@ static int change_spec(hpo_experiment *e, const hpo_spec *spec, const char *spec
         r = link(frozen, old) == 0 ? 0 : hpo_error(HPO_EIO, "%s: cannot keep the old spec: %s", old, strerror(errno));
     }
     if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
+    if (r == 0 && spec->space_yaml) {   /* its space file, frozen with it */
+        char *space = path_join(e->dir, "space.yaml");
+        r = write_file_atomic(space, spec->space_yaml, spec->space_len);
+        free(space);
+    }
     if (r == 0) r = write_file_atomic(meta_path, text, strlen(text));
     if (r == 0) fprintf(stderr, "hpo: %s: spec changed (was %.12s, now %.12s; the old one is kept as %s)\n",
                         e->dir, e->spec->sha256, spec->sha256, old);
@@ -256,6 +273,14 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
     }
     free(meta);
     if (r == 0) r = experiment_open(out, dir);
+    /* The space file the spec names now must be the one frozen with it. */
+    if (r == 0 && spec && strcmp(spec->sha256, (*out)->spec->sha256) == 0 && spec->space_yaml &&
+        strcmp(spec->space_sha256, (*out)->spec->space_sha256) != 0) {
+        r = hpo_error(HPO_ESPEC, "%s: differs from the space this experiment was started with (%s/space.yaml); "
+                      "restore it, or start a new experiment with --exp", spec->space_file, (*out)->dir);
+        experiment_free(*out);
+        *out = NULL;
+    }
     if (r == 0 && spec && strcmp(spec->sha256, (*out)->spec->sha256) != 0) {
         if (!allow_change)
             r = hpo_error(HPO_ESPEC, "%s: differs from the spec this experiment was started with "
