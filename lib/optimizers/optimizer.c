@@ -20,6 +20,7 @@ static const hpo_optimizer *const optimizers[] = {
     &optimizer_tpe,         /* lib/optimizers/tpe.c */
     &optimizer_bohb,        /* Hyperband + TPE: lib/optimizers/bohb.c */
     &optimizer_asha,        /* asynchronous successive halving: lib/optimizers/asha.c */
+    &optimizer_gp,          /* Gaussian-process BO: lib/optimizers/gp.c, gp_model.c */
 };
 
 const hpo_optimizer *optimizer_find(const char *name)
@@ -51,7 +52,7 @@ int optimizer_for_spec(hpo_spec *spec, const hpo_optimizer **out)
     const hpo_optimizer *o = optimizer_find(spec->algorithm);
     if (!o)
         return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm.name: '%s' is not available in this "
-                         "version of hpo (available: random, grid, sobol, sh, hyperband, pbt, cmaes, hazero, pshe2, tpe, bohb, asha)",
+                         "version of hpo (available: random, grid, sobol, sh, hyperband, pbt, cmaes, hazero, pshe2, tpe, bohb, asha, gp)",
                          spec->path, spec->algorithm_line, spec->algorithm_col, spec->algorithm);
     if (o->min_trials && !spec->max_trials_line && spec->fidelity.enabled) {
         long m = o->min_trials(spec);

@@ -87,5 +87,6 @@ extern const hpo_optimizer optimizer_pshe2;
 extern const hpo_optimizer optimizer_tpe;
 extern const hpo_optimizer optimizer_bohb;
 extern const hpo_optimizer optimizer_asha;
+extern const hpo_optimizer optimizer_gp;
 
 #endif

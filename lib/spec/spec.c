@@ -1071,7 +1071,7 @@ static int parse_fidelity(ctx *c, hpo_spec *s, yaml_node_t *m)
 }
 
 static const char *const algorithms[] = {"random", "grid", "sobol", "sh", "hyperband", "tpe",
-                                         "bohb", "asha", "cmaes", "hazero", "pshe2", "pbt", NULL};
+                                         "bohb", "asha", "cmaes", "hazero", "pshe2", "pbt", "gp", NULL};
 
 static int set_algorithm(ctx *c, hpo_spec *s, yaml_node_t *v, const char *where)
 {
