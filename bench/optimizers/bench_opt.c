@@ -213,13 +213,17 @@ typedef struct run {
     int proposals;
 } run;
 
+/* budget.max_trials of the specs: the sweep's length (--trials), as a user
+ * would write it -- `auto` picks by it. */
+static long spec_max_trials = 200;
+
 static hpo_spec *make_spec(const char *space, const char *algorithm, int seed, int maximize)
 {
     size_t len = strlen(space) + 512;
     char *yaml = xmalloc(len);
     snprintf(yaml, len, "name: bench-opt\ncommand: [./t]\nspace:\n%sobjective: {metric: y, mode: %s}\n"
-                        "algorithm: %s\nbudget: {max_trials: 100000000}\nseed: %d\n",
-             space, maximize ? "max" : "min", algorithm, seed);
+                        "algorithm: %s\nbudget: {max_trials: %ld}\nseed: %d\n",
+             space, maximize ? "max" : "min", algorithm, spec_max_trials, seed);
     hpo_spec *spec = NULL;
     int r = spec_parse(&spec, "bench.yaml", yaml, strlen(yaml));
     free(yaml);
@@ -608,6 +612,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--method") == 0) method = argv[i + 1];
         else { fprintf(stderr, "bench_opt: unknown option %s\n", argv[i]); return 2; }
     }
+    spec_max_trials = strcmp(argv[1], "perf") == 0 ? n + 100 : trials;
     if (strcmp(argv[1], "synth") == 0) synth(seed0, seeds, trials, func, method);
     else if (strcmp(argv[1], "tab") == 0) tab(path, maximize, seed0, seeds, trials, method);
     else if (strcmp(argv[1], "perf") == 0) perf(n, func, method);
