@@ -12,8 +12,9 @@
  *
  * The optimizer driven in process on a simulated history as test_tpe.c
  * does: plans a pure function of (spec, seed, round, history); proposals
- * in bounds and respecting conditions; a round's configs distinct (kriging
- * believer); mode: max the negation of mode: min; better than random search
+ * in bounds and respecting conditions; a round's configs distinct (the
+ * capped kriging believer); failed trials avoided, running ones not
+ * proposed again; mode: max the negation of mode: min; better than random search
  * on Branin at 30 trials; bad options name their key.
  */
 #include <stdarg.h>
@@ -372,6 +373,33 @@ static void test_batch_distinct(void **state)
     sim_free(s);
 }
 
+/* Fails left of 0.5; best at 0.7. */
+static double line_fails_left(const double *x) { return x[0] < 0.5 ? NAN : fabs(x[0] - 0.7); }
+static const char *line_space = "  x: {type: float, low: 0, high: 1}\n";
+
+static void test_failed_and_pending(void **state)
+{
+    (void)state;
+    /* Failed trials count as the worst result: the model stays right. */
+    sim *s = run_sweep(line_space, "gp", 5, line_fails_left, 40, 4, 0);
+    int left = 0;
+    for (size_t t = 20; t < 40; t++) left += s->cfg[0][t] < 0.5;
+    assert_true(left <= 3);   /* random search: 10 */
+    /* A running trial is not proposed again, and the round avoids it. */
+    double v[64][MAXP];
+    snprintf(s->rows[s->n - 1].status, sizeof s->rows[0].status, "%s", HPO_STATUS_RUNNING);
+    s->rows[s->n - 1].objective = NAN;
+    s->cfg[0][s->n - 1] = 0.7;
+    hpo_proposal out[4];
+    for (int i = 0; i < 4; i++) out[i].values = v[i];
+    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
+    int n = 0;
+    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, 4, out, &n), 0);
+    assert_int_equal(n, 4);
+    for (int i = 0; i < 4; i++) assert_true(fabs(v[i][0] - 0.7) > 1e-3);
+    sim_free(s);
+}
+
 static void test_maximize_is_negated_minimize(void **state)
 {
     (void)state;
@@ -449,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_bounds_and_conditions),
         cmocka_unit_test(test_batch_distinct),
+        cmocka_unit_test(test_failed_and_pending),
         cmocka_unit_test(test_maximize_is_negated_minimize),
         cmocka_unit_test(test_beats_random_on_branin),
         cmocka_unit_test(test_bad_options),
