@@ -27,6 +27,7 @@
 #   SEEDS=10 TRIALS=100 BATCH=1 JOBS=2 bench/optimizers/run.sh
 #   FUNCS="branin cond" TABLES="nasbench201/cifar10" HPO_METHODS="gp tpe auto" bench/optimizers/run.sh
 #   KEEP=/tmp/out bench/optimizers/run.sh         (keeps the raw lines)
+#   PERF=0 ...                                     (no proposal-time runs)
 #
 # Needs: build/release/libhpo.a (make), cc, the -dev packages of `make
 # deps`, and /usr/bin/python3 with optuna, cmaes and scipy (python3-optuna,
@@ -86,9 +87,11 @@ batch=${BATCH:+--batch $BATCH}
             echo "$opt tab $DATA/$t.csv.gz $(mode_of "$t") --method $m --seeds $SEEDS --trials $TRIALS"
         done
     done
-    echo "$work/bench_opt perf --n 10000 --method tpe"
-    echo "$work/bench_opt perf --n 500 --method gp"
-    [ $have_optuna = 1 ] && echo "$opt perf --n 10000 --func branin" && echo "$opt perf --n 10000 --func hartmann6"
+    if [ "${PERF:-1}" = 1 ]; then
+        echo "$work/bench_opt perf --n 10000 --method tpe"
+        echo "$work/bench_opt perf --n 500 --method gp"
+        [ $have_optuna = 1 ] && echo "$opt perf --n 10000 --func branin" && echo "$opt perf --n 10000 --func hartmann6"
+    fi
 } > "$work/jobs"
 [ $have_optuna = 1 ] || echo "no optuna in /usr/bin/python3 (apt-get install python3-optuna): hpo only" >&2
 start=$(date +%s)
