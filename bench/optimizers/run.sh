@@ -42,10 +42,10 @@ JOBS=${JOBS:-2}
 BATCH=${BATCH:-}          # 1 or 8: only that; empty: both (hpo; Optuna is sequential)
 CC=${CC:-cc}
 DATA=${DATA:-$root/../shared/benchdata}
-FUNCS=${FUNCS:-branin hartmann6 rosenbrock4log ackley5 mixed levy6 schwefel4 rastrigin8 styblinski10 cond}
-TABLES=${TABLES:-$(cd "$DATA" 2>/dev/null && ls */*.csv.gz | sed 's/\.csv\.gz$//' | tr '\n' ' ')}
+FUNCS=${FUNCS-branin hartmann6 rosenbrock4log ackley5 mixed levy6 schwefel4 rastrigin8 styblinski10 cond}
+TABLES=${TABLES-$(cd "$DATA" 2>/dev/null && ls */*.csv.gz | sed 's/\.csv\.gz$//' | tr '\n' ' ')}
 HPO_METHODS=${HPO_METHODS:-random sobol tpe tpe-uv cmaes pshe2 gp auto}
-OPTUNA_METHODS=${OPTUNA_METHODS:-optuna-random optuna-qmc optuna-tpe optuna-tpe-mv optuna-tpe-group optuna-cmaes}
+OPTUNA_METHODS=${OPTUNA_METHODS-optuna-random optuna-qmc optuna-tpe optuna-tpe-mv optuna-tpe-group optuna-cmaes}
 export OPENBLAS_NUM_THREADS=1   # JOBS processes share the cores already
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/hpo-bench-opt.XXXXXX")
