@@ -427,41 +427,54 @@ static int known(const hpo_spec *spec, const hpo_history *h, double **picks, int
     return 0;
 }
 
+static int by_score_desc(const void *a, const void *b, void *ctx)
+{
+    const pool *p = ctx;
+    size_t i = *(const size_t *)a, k = *(const size_t *)b;
+    if (p->score[i] != p->score[k]) return p->score[i] > p->score[k] ? -1 : 1;
+    return i < k ? -1 : i > k;   /* ties by index: the same order everywhere */
+}
+
+/* The index of p's best-scoring config that is neither in the history nor
+ * among picks[0..j), or SIZE_MAX if there is none. */
+static size_t best_new(const hpo_spec *spec, const hpo_history *h, double **picks, int j, const pool *p)
+{
+    size_t *order = xmalloc(sizeof(size_t) * (p->k + 1)), found = SIZE_MAX;
+    for (size_t i = 0; i < p->k; i++) order[i] = i;
+    qsort_r(order, p->k, sizeof(size_t), by_score_desc, (void *)p);
+    for (size_t i = 0; i < p->k && found == SIZE_MAX; i++)
+        if (!known(spec, h, picks, j, p->v + order[i] * (size_t)p->d)) found = order[i];
+    free(order);
+    return found;
+}
+
 /* Pick j of the round into picks[j] and its coordinates into z: the best
- * new config of the refined and the random candidates; a random new one
- * if all of them are known (a nearly exhausted discrete space). */
+ * new config of the refined candidates, else of the random ones, else a
+ * random new one (a nearly exhausted discrete space), else a known one. */
 static void pick(const hpo_spec *spec, const hpo_history *h, const gp_model *m, const obs *o, double best,
                  const gp_opts *opt, hpo_rng *rng, double **picks, int j, double *z)
 {
     const hpo_space *s = &spec->space;
-    int d = s->n;
+    size_t d = (size_t)s->n;
     pool c, r;
-    pool_init(&c, d, (size_t)opt->n_candidates);
+    pool_init(&c, s->n, (size_t)opt->n_candidates);
     initial_pool(s, o, rng, &c);
     score_all(m, best, &c);
-    pool_init(&r, d, c.k < REFINE_STARTS ? c.k : REFINE_STARTS);
+    pool_init(&r, s->n, c.k < REFINE_STARTS ? c.k : REFINE_STARTS);
     refine(s, m, best, rng, &c, &r);
-    int found = 0;
-    for (pool *p = &r; !found; p = &c) {
-        unsigned char *skip = xcalloc(p->k, 1);
-        for (size_t tries = 0; tries < p->k && !found; tries++) {
-            size_t b = SIZE_MAX;
-            for (size_t i = 0; i < p->k; i++)
-                if (!skip[i] && (b == SIZE_MAX || p->score[i] > p->score[b])) b = i;
-            skip[b] = 1;
-            if (known(spec, h, picks, j, p->v + b * (size_t)d)) continue;
-            memcpy(picks[j], p->v + b * (size_t)d, sizeof(double) * (size_t)d);
-            memcpy(z, p->z + b * (size_t)d, sizeof(double) * (size_t)d);
-            found = 1;
+    const pool *from = &r;
+    size_t b = best_new(spec, h, picks, j, &r);
+    if (b == SIZE_MAX) from = &c, b = best_new(spec, h, picks, j, &c);
+    if (b != SIZE_MAX) {
+        memcpy(picks[j], from->v + b * d, sizeof(double) * d);
+    } else {
+        int found = 0;
+        for (int t = 0; !found && t < 256; t++) {
+            space_sample(s, rng, picks[j]);
+            found = !known(spec, h, picks, j, picks[j]);
         }
-        free(skip);
-        if (p == &c) break;
+        if (!found) memcpy(picks[j], c.v, sizeof(double) * d);   /* all known: repeat one */
     }
-    for (int t = 0; !found && t < 256; t++) {
-        space_sample(s, rng, picks[j]);
-        found = !known(spec, h, picks, j, picks[j]);
-    }
-    if (!found) memcpy(picks[j], c.v, sizeof(double) * (size_t)d);   /* all known: repeat one */
     to_coords(s, picks[j], z);
     pool_free(&c);
     pool_free(&r);
