@@ -34,8 +34,8 @@
  *    acquisition", Garrido-Merchán & Hernández-Lobato 2020).
  *  - Batches: each pick joins the model before the next (the
  *    hyperparameters kept) at its posterior mean, but no better than the
- *    observations' mean (lie(): a kriging believer capped into a constant
- *    liar), so a round's q configs spread out; planned and running trials
+ *    best observation (lie(): a kriging believer capped by the constant
+ *    liar's "min" lie), so a round's q configs spread out; planned and running trials
  *    join the same way.  A pick equal to a config already tried or picked
  *    is passed over for the next best candidate.
  *
@@ -57,6 +57,12 @@
 #define REFINE_STEPS 8
 #define REFINE_BATCH 8       /* perturbations per start and step */
 #define RNG_STREAM 11
+/* A pick keeps at least this far (in some numeric coordinate of the unit
+ * cube, or a different category) from the pending trials and the round's
+ * other picks while any candidate does: with the lie at the best value,
+ * EI can stay positive a hair away from a lie where the mean slopes on
+ * down, and q near-copies would waste an array job. */
+#define MIN_SPACING 0.02
 
 static const char *const gp_keys[] = {"n_startup", "n_candidates", "restarts", "max_history", NULL};
 
@@ -232,16 +238,21 @@ static void gather(const obs *o, const size_t *idx, size_t n, double *x, double 
 
 /* The value a pending trial or a pick joins the model with before its
  * result is known: its posterior mean (the kriging believer), but no
- * better than the mean of the observations (0, standardised).  A pure
- * believer below the best value leaves EI high right next to it wherever
+ * better than the best observation (the constant liar's "min" lie).  A
+ * pure believer below the best leaves EI high right next to it wherever
  * the mean still slopes down (on Branin, q picks a hair apart at the
- * box's edge); capped, a pick pushes the next ones away as a constant
- * liar does, and leaves the best value as it was. */
-static double lie(double mean) { return mean > 0 ? mean : 0; }
+ * box's edge); at the best, the pick's own improvement is gone and the
+ * best stays as it was; MIN_SPACING keeps the picks from crowding.
+ * Measured against a lie at the observations' mean (batches of 8, 100
+ * trials, 12 seeds, median log10 regret): branin -4.96 against -4.53,
+ * hartmann6 -2.19 against -1.78, levy6 0.17 against 0.50, mixed -5.64
+ * against -5.13 (sequential: -5.13, -2.46, 0.05, -5.75). */
+static double lie(double mean, double best) { return mean > best ? mean : best; }
 
 /* The model: hyperparameters fitted on a subset, conditioned on the
  * (capped) observations, then on the pending trials at lie(). */
-static int build_model(const hpo_space *s, const gp_opts *opt, obs *o, hpo_rng *rng, int extra, gp_model *m)
+static int build_model(const hpo_space *s, const gp_opts *opt, obs *o, double best, hpo_rng *rng, int extra,
+                       gp_model *m)
 {
     int d = s->n;
     unsigned char *cat = xmalloc((size_t)d + 1);
@@ -266,7 +277,7 @@ static int build_model(const hpo_space *s, const gp_opts *opt, obs *o, hpo_rng *
         const double *z = o->z + (o->n + i) * (size_t)d;
         double mean, var;
         gp_predict(m, 1, z, &mean, &var);
-        r = gp_add(m, z, lie(mean));
+        r = gp_add(m, z, lie(mean, best));
     }
     free(cat);
     free(idx);
@@ -435,22 +446,46 @@ static int by_score_desc(const void *a, const void *b, void *ctx)
     return i < k ? -1 : i > k;   /* ties by index: the same order everywhere */
 }
 
+/* Whether coordinates z lie within MIN_SPACING, in every numeric
+ * coordinate, of a point of the model from row `first` on (the pending
+ * trials and this round's picks), with the same categories and activity. */
+static int crowded(const gp_model *m, size_t first, const double *z)
+{
+    for (size_t i = first; i < m->n; i++) {
+        const double *x = m->x + i * (size_t)m->d;
+        int p = 0;
+        for (; p < m->d; p++) {
+            if (isnan(x[p]) != isnan(z[p])) break;
+            if (isnan(z[p])) continue;
+            if (m->cat[p] ? x[p] != z[p] : fabs(x[p] - z[p]) > MIN_SPACING) break;
+        }
+        if (p == m->d) return 1;
+    }
+    return 0;
+}
+
 /* The index of p's best-scoring config that is neither in the history nor
- * among picks[0..j), or SIZE_MAX if there is none. */
-static size_t best_new(const hpo_spec *spec, const hpo_history *h, double **picks, int j, const pool *p)
+ * among picks[0..j) and, when `spaced`, not crowded against the lies (rows
+ * `first_lie` on of m); SIZE_MAX if there is none. */
+static size_t best_new(const hpo_spec *spec, const hpo_history *h, double **picks, int j, const pool *p,
+                       const gp_model *m, size_t first_lie, int spaced)
 {
     size_t *order = xmalloc(sizeof(size_t) * (p->k + 1)), found = SIZE_MAX;
     for (size_t i = 0; i < p->k; i++) order[i] = i;
     qsort_r(order, p->k, sizeof(size_t), by_score_desc, (void *)p);
-    for (size_t i = 0; i < p->k && found == SIZE_MAX; i++)
-        if (!known(spec, h, picks, j, p->v + order[i] * (size_t)p->d)) found = order[i];
+    for (size_t i = 0; i < p->k && found == SIZE_MAX; i++) {
+        size_t b = order[i];
+        if (spaced && crowded(m, first_lie, p->z + b * (size_t)p->d)) continue;
+        if (!known(spec, h, picks, j, p->v + b * (size_t)p->d)) found = b;
+    }
     free(order);
     return found;
 }
 
 /* Pick j of the round into picks[j] and its coordinates into z: the best
- * new config of the refined candidates, else of the random ones, else a
- * random new one (a nearly exhausted discrete space), else a known one. */
+ * new config of the refined candidates, else of the random ones (spaced
+ * from the lies if any is), else a random new one (a nearly exhausted
+ * discrete space), else a known one. */
 static void pick(const hpo_spec *spec, const hpo_history *h, const gp_model *m, const obs *o, double best,
                  const gp_opts *opt, hpo_rng *rng, double **picks, int j, double *z)
 {
@@ -462,9 +497,15 @@ static void pick(const hpo_spec *spec, const hpo_history *h, const gp_model *m, 
     score_all(m, best, &c);
     pool_init(&r, s->n, c.k < REFINE_STARTS ? c.k : REFINE_STARTS);
     refine(s, m, best, rng, &c, &r);
-    const pool *from = &r;
-    size_t b = best_new(spec, h, picks, j, &r);
-    if (b == SIZE_MAX) from = &c, b = best_new(spec, h, picks, j, &c);
+    /* the lies: the model's last rows, the pending trials and picks[0..j) */
+    size_t first_lie = m->n - o->n_pending - (size_t)j;
+    /* refined then random candidates, spaced out if any can be, else new */
+    const pool *from = NULL;
+    size_t b = SIZE_MAX;
+    for (int k = 0; k < 4 && b == SIZE_MAX; k++) {
+        from = k % 2 ? &c : &r;
+        b = best_new(spec, h, picks, j, from, m, first_lie, k < 2);
+    }
     if (b != SIZE_MAX) {
         memcpy(picks[j], from->v + b * d, sizeof(double) * d);
     } else {
@@ -519,7 +560,7 @@ static int model_round(const hpo_spec *spec, const hpo_history *h, const gp_opts
     double best;
     collect(spec, h, &o);
     gp_model m;
-    int r = standardise(&o, &best) ? build_model(&spec->space, opt, &o, rng, max, &m) : -2;
+    int r = standardise(&o, &best) ? build_model(&spec->space, opt, &o, best, rng, max, &m) : -2;
     if (r == -2) {
         obs_free(&o);
         return -1;
@@ -531,7 +572,7 @@ static int model_round(const hpo_spec *spec, const hpo_history *h, const gp_opts
         pick(spec, h, &m, &o, best, opt, rng, picks, j, z);
         double mean, var;
         gp_predict(&m, 1, z, &mean, &var);
-        if (j + 1 < max) r = gp_add(&m, z, lie(mean));
+        if (j + 1 < max) r = gp_add(&m, z, lie(mean, best));
     }
     free(picks);
     free(z);

@@ -384,7 +384,7 @@ static void test_failed_and_pending(void **state)
     sim *s = run_sweep(line_space, "gp", 5, line_fails_left, 40, 4, 0);
     int left = 0;
     for (size_t t = 20; t < 40; t++) left += s->cfg[0][t] < 0.5;
-    assert_true(left <= 3);   /* random search: 10 */
+    assert_true(left <= 5);   /* at most half of random search's 10 */
     /* A running trial is not proposed again, and the round avoids it. */
     double v[64][MAXP];
     snprintf(s->rows[s->n - 1].status, sizeof s->rows[0].status, "%s", HPO_STATUS_RUNNING);
