@@ -12,9 +12,9 @@
  *    non-finite ones get the worst value seen (stay away from configs
  *    that crash); cancelled and node_fail ones are left out (they say
  *    nothing of their config); planned and running ones join later (see
- *    batches).  Past max_history (500) observations the model
- *    keeps the best tenth of that many and the most recent rest, which
- *    bounds the cost of a proposal however long the sweep.
+ *    batches).  Past max_history (500) observations the model keeps the
+ *    best tenth of that many and the most recent rest, which bounds the
+ *    cost of a proposal however long the sweep.
  *  - Coordinates (gp_model.h): a float or int is its unit-cube encoding
  *    (space.h: so log-scale parameters are in log space, an int at its
  *    bin's centre); a choice is a category under a categorical kernel;
@@ -35,9 +35,10 @@
  *  - Batches: each pick joins the model before the next (the
  *    hyperparameters kept) at its posterior mean, but no better than the
  *    best observation (lie(): a kriging believer capped by the constant
- *    liar's "min" lie), so a round's q configs spread out; planned and running trials
- *    join the same way.  A pick equal to a config already tried or picked
- *    is passed over for the next best candidate.
+ *    liar's "min" lie), and the next pick keeps MIN_SPACING away from it
+ *    while any candidate can, so a round's q configs spread out; planned
+ *    and running trials join the same way.  A pick equal to a config
+ *    already tried or picked is passed over for the next best candidate.
  *
  * Options: n_startup 1..1000 (10), n_candidates 16..100000 (384), restarts
  * 1..20 (3), max_history 20..100000 (500).
