@@ -126,7 +126,7 @@ DEB_PACKAGES := build-essential pkg-config clang libclang-rt-dev libyaml-dev lib
                 libssl-dev zlib1g-dev python3 python3-h5py python3-numpy \
                 slurm-wlm slurmctld slurmd munge libslurm-dev \
                 python3-pandas python3-matplotlib chromium \
-                liblapacke-dev libopenblas-dev python3-optuna python3-scipy
+                liblapacke-dev libopenblas-dev python3-optuna python3-cmaes python3-scipy python3-mpmath
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
