@@ -1108,7 +1108,7 @@ static int parse_fidelity(ctx *c, hpo_spec *s, yaml_node_t *m)
 }
 
 static const char *const algorithms[] = {"random", "grid", "sobol", "sh", "hyperband", "tpe",
-                                         "bohb", "asha", "cmaes", "hazero", "pshe2", "pbt", NULL};
+                                         "bohb", "asha", "cmaes", "hazero", "pshe2", "pbt", "gp", "auto", NULL};
 
 static int set_algorithm(ctx *c, hpo_spec *s, yaml_node_t *v, const char *where)
 {
@@ -1451,7 +1451,7 @@ static const struct section {
 
 static void set_defaults(hpo_spec *s)
 {
-    s->algorithm = xstrdup("random");
+    s->algorithm = xstrdup("auto");
     s->algorithm_line = s->algorithm_col = 1;
     s->max_trials = 100;
     s->max_failed = 10;
