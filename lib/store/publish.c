@@ -174,9 +174,23 @@ void publish_cleanup(const char *dir)
         int match = 0;
         for (size_t i = 0; i < sizeof litter / sizeof litter[0]; i++)
             if (strncmp(de->d_name, litter[i], strlen(litter[i])) == 0) match = 1;
-        if (strstr(de->d_name, ".tmp.")) match = 1;   /* write_file_atomic's, cut off before its rename */
-        if (!match) continue;
         char *p = path_join(dir, de->d_name);
+        /* write_file_atomic's, cut off before its rename -- but only when
+         * its writer is gone (or it is very old): processes that do not
+         * hold EXP/lock write files here too (workers creating the
+         * experiment at once), and their rename may be a moment away. */
+        struct stat st;
+        const char *tmp = strstr(de->d_name, ".tmp.");
+        if (tmp && lstat(p, &st) == 0) {
+            double age = now_wall() - (double)st.st_mtime;
+            long pid = atol(tmp + 5);
+            int dead = pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+            match = (dead && age > 2) || age > 600;
+        }
+        if (!match) {
+            free(p);
+            continue;
+        }
         unlink(p);
         free(p);
     }
