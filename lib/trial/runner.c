@@ -754,8 +754,12 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     res.end_time = now_wall();
     res.runtime_s = now_mono() - t0;
     /* A trial that had exited before it was told to stop finished its
-     * work: it keeps its real result. */
-    if (done_before_stop) cancel_signal = 0;
+     * work: it keeps its real result.  Not one killed by a stop signal of
+     * its own: scancel and the time limit signal the trial and its runner
+     * at once, and the trial may die first. */
+    int stop_sig = WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT ||
+                                           WTERMSIG(status) == SIGHUP || WTERMSIG(status) == SIGKILL);
+    if (done_before_stop && !stop_sig) cancel_signal = 0;
     if (w.done_before_prune) w.pruned = 0;
     classify(e->spec, dir, status, &res);
     if (w.pruned && !cancel_signal) {
