@@ -5,7 +5,11 @@
  * call proposes the next trial(s) for workers whose slot just freed.
  *
  * Rungs: with s_max = floor(log_eta(max/min)), bracket s (0 .. brackets-1)
- * has rungs k = 0 .. s_max - s at budget min * eta^(s+k) (capped at max).
+ * has rungs k = 0 .. s_max - s at budget max * eta^(s+k-s_max): the top
+ * rung of every bracket is at fidelity.max, as in Hyperband (hyperband.c),
+ * also when max/min is not a power of eta (min 3, max 100, eta 3: rungs at
+ * 3.7, 11.1, 33.3, 100; counting up from min would stop at 81 and never
+ * train a config fully).
  *
  * The promotion rule (the paper's get_job): for the rungs from the top
  * down, a trial completed at rung k is promotable when it ranks in the top
@@ -66,7 +70,8 @@ static int top_rung(const asha_geometry *g, int s) { return g->s_max - s; }
 double asha_budget(const hpo_spec *spec, int s, int k)
 {
     double min = spec->fidelity.min, max = spec->fidelity.max, eta = spec->fidelity.eta;
-    double b = min * pow(eta, s + k);
+    int s_max = (int)floor(log(max / min) / log(eta) + 1e-9);
+    double b = max * pow(eta, s + k - s_max);
     if (b > max * (1 - 1e-12)) return max;
     /* 12 significant digits, as Hyperband's budgets (hyperband.c). */
     char text[32];
