@@ -104,5 +104,5 @@ const hpo_optimizer optimizer_bohb = {
     .propose = bohb_propose,
     .sizes_its_rounds = 1,
     .modes = HPO_MODES_BOTH,
-    .default_mode = HPO_MODE_ROUNDS,
+    .default_mode = HPO_MODE_WORKERS,
 };

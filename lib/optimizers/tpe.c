@@ -1017,5 +1017,5 @@ const hpo_optimizer optimizer_tpe = {
     .check = tpe_check,
     .propose = tpe_propose,
     .modes = HPO_MODES_BOTH,
-    .default_mode = HPO_MODE_ROUNDS,
+    .default_mode = HPO_MODE_WORKERS,
 };

@@ -185,7 +185,7 @@ int run_sweep(hpo_experiment *e, const hpo_run_options *o, char *reason, size_t 
     int r = optimizer_for_spec(e->spec, &opt);
     if (r != 0) return r;
     if (optimizer_sweep_mode(e->spec) == HPO_MODE_WORKERS) {
-        hpo_worker_options wo = {.slots = e->spec->max_concurrent, .stop = o->stop,
+        hpo_worker_options wo = {.slots = e->spec->max_concurrent, .wait_all = 1, .stop = o->stop,
                                  .progress = o->progress, .arg = o->arg};
         hpo_worker_stats stats;
         r = worker_run(e, &wo, &stats, reason, n);

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +37,7 @@
 
 typedef struct slot {
     pid_t pid;              /* 0: free */
+    int pidfd;              /* polled to wake when the runner ends; -1 if none */
     long trial_id;
 } slot;
 
@@ -47,7 +50,10 @@ typedef struct worker {
     char **gpus;
     int n_gpus;
     int stopping;           /* start nothing more */
-    int over;               /* ... because the sweep step said the sweep is over */
+    int over;               /* plan nothing more: the sweep step said the sweep is over
+                               (trials cut off elsewhere are still taken over) */
+    long left;              /* trials not final at the last take, ours and others' */
+    int short_of_time;      /* a trial to take over did not fit the time left */
     long last_taken, same_takes;
 } worker;
 
@@ -166,7 +172,7 @@ static int take_orphan(worker *w, const hpo_store *st, take *k)
             /* Ended just now (the next ingest sees it), or too long for the
              * time left: another worker will take it. */
             close(fd);
-            if (!done) w->stopping = 1;
+            if (!done) w->stopping = 1, w->short_of_time = 1;
             continue;
         }
         *k = (take){.round = t[i].round, .index = t[i].array_index, .trial_id = t[i].trial_id,
@@ -185,7 +191,7 @@ static int take_new(worker *w, hpo_store *st, take *k, char *reason, size_t n, i
     if ((*err = sweep_step(w->e, st, w->opt, 1, &step)) != 0) return 0;
     if (step.outcome == HPO_STEP_STOPPED) {
         snprintf(reason, n, "%s", step.reason);
-        w->stopping = w->over = 1;
+        w->over = 1;
         return 0;
     }
     fault_point("worker:after-plan");
@@ -205,42 +211,6 @@ static int take_new(worker *w, hpo_store *st, take *k, char *reason, size_t n, i
     *k = (take){.round = step.round, .index = 0, .trial_id = id, .lock_fd = fd, .resumed = 0};
     return 1;
 }
-
-/* Take the experiment lock (without waiting), ingest, choose.  Returns 1
- * with *k filled, 0 when there is nothing to take now (locked by another
- * process, the sweep is over, or no time left). */
-static int take_next(worker *w, take *k, char *reason, size_t n, int *err)
-{
-    *err = 0;
-    double t0 = now_mono();
-    int r = experiment_lock(w->e);
-    if (r == HPO_ELOCKED) return 0;
-    if (r != 0) { *err = r; return 0; }
-    hpo_store *st = NULL;
-    int got = 0;
-    fault_point("worker:locked");
-    if ((r = ingest_open(w->e, &st, NULL)) == 0) {
-        got = take_orphan(w, st, k);
-        if (!got && !w->stopping) got = take_new(w, st, k, reason, n, &r);
-        if (w->o->progress) {
-            hpo_summary s;
-            driver_summary(w->e->spec, st, &s);
-            w->o->progress(w->o->arg, &s, running(w) + got, 0);
-        }
-        int c = store_close(st);
-        if (r == 0) r = c;
-    }
-    experiment_unlock(w->e);
-    double held = now_mono() - t0;
-    w->stats->takes++;
-    w->stats->lock_held_s += held;
-    if (held > w->stats->lock_held_max_s) w->stats->lock_held_max_s = held;
-    if (r != 0 && got) { close(k->lock_fd); got = 0; }
-    *err = r;
-    return got;
-}
-
-/* ---- running -------------------------------------------------------------- */
 
 /* Start `hpo trial EXP ROUND INDEX` in slot s, handing down the trial's lock. */
 static int start(worker *w, int s, take *k)
@@ -262,13 +232,69 @@ static int start(worker *w, int s, take *k)
     }
     close(k->lock_fd);   /* the runner holds it now */
     if (pid < 0) return hpo_error(HPO_ERROR, "cannot fork a trial runner: %s", strerror(errno));
-    w->slots[s] = (slot){.pid = pid, .trial_id = k->trial_id};
+    w->slots[s] = (slot){.pid = pid, .pidfd = (int)syscall(SYS_pidfd_open, pid, 0), .trial_id = k->trial_id};
     w->stats->started++;
     w->stats->resumed += k->resumed;
-    if (k->resumed && k->trial_id == w->last_taken) w->same_takes++;
-    else w->same_takes = 0;
-    w->last_taken = k->trial_id;
     return 0;
+}
+
+/* Take the experiment lock (without waiting), ingest, choose, and start
+ * what was chosen in slot s.  The runner starts before results.h5 is closed
+ * and the lock released (its plan is on disk already), so its start up
+ * overlaps our close.  Returns 1 when a trial started, 0 when there is
+ * nothing to take now (locked by another process, the sweep is over, or no
+ * time left) or on error (*err). */
+static int take_next(worker *w, int s, char *reason, size_t n, int *err)
+{
+    *err = 0;
+    double t0 = now_mono();
+    int r = experiment_lock(w->e);
+    if (r == HPO_ELOCKED) return 0;
+    if (r != 0) { *err = r; return 0; }
+    hpo_store *st = NULL;
+    take k = {.lock_fd = -1};
+    int got = 0;
+    fault_point("worker:locked");
+    if ((r = ingest_open(w->e, &st, NULL)) == 0) {
+        got = take_orphan(w, st, &k);
+        if (!got && !w->stopping && !w->over) got = take_new(w, st, &k, reason, n, &r);
+        if (w->short_of_time && !got)
+            snprintf(reason, n, "the time left (%.0f s) is shorter than the trial to resume takes",
+                     w->o->deadline - now_wall());
+        if (got && r == 0) r = start(w, s, &k);
+        else if (got) close(k.lock_fd);
+        got = got && r == 0;
+        hpo_summary sum;
+        driver_summary(w->e->spec, st, &sum);
+        w->left = (long)(sum.n_running + sum.n_waiting);
+        if (w->o->progress) w->o->progress(w->o->arg, &sum, running(w), 0);
+        int c = store_close(st);
+        if (r == 0) r = c;
+    }
+    experiment_unlock(w->e);
+    double held = now_mono() - t0;
+    w->stats->takes++;
+    w->stats->lock_held_s += held;
+    if (held > w->stats->lock_held_max_s) w->stats->lock_held_max_s = held;
+    if (got && k.resumed && k.trial_id == w->last_taken) w->same_takes++;
+    else if (got) w->same_takes = 0;
+    if (got) w->last_taken = k.trial_id;
+    *err = r;
+    return got;
+}
+
+/* ---- running -------------------------------------------------------------- */
+
+/* Sleep up to ms, waking as soon as one of our runners ends (pidfds:
+ * no signal handler needed, which the library must not install). */
+static void wait_for_runners(worker *w, long ms)
+{
+    struct pollfd fds[64];
+    int n = 0;
+    for (int s = 0; s < w->o->slots && n < 64; s++)
+        if (w->slots[s].pid > 0 && w->slots[s].pidfd >= 0) fds[n++] = (struct pollfd){.fd = w->slots[s].pidfd, .events = POLLIN};
+    if (n == 0 || n < running(w)) sleep_ms(n == 0 ? ms : ms < 20 ? ms : 20);
+    else poll(fds, (nfds_t)n, (int)ms);
 }
 
 static void reap(worker *w)
@@ -277,7 +303,11 @@ static void reap(worker *w)
         if (w->slots[s].pid <= 0) continue;
         int status;
         pid_t r = waitpid(w->slots[s].pid, &status, WNOHANG);
-        if (r == w->slots[s].pid || (r < 0 && errno == ECHILD)) w->slots[s].pid = 0;
+        if (r == w->slots[s].pid || (r < 0 && errno == ECHILD)) {
+            w->slots[s].pid = 0;
+            if (w->slots[s].pidfd >= 0) close(w->slots[s].pidfd);
+            w->slots[s].pidfd = -1;
+        }
     }
 }
 
@@ -317,19 +347,20 @@ int worker_run(hpo_experiment *e, const hpo_worker_options *o, hpo_worker_stats 
         }
         int s = free_slot(&w);
         if (s >= 0 && !w.stopping) {
-            take k = {.lock_fd = -1};
             int err = 0;
-            if (take_next(&w, &k, reason, n, &err)) {
-                r = start(&w, s, &k);
-                if (r == 0 && w.same_takes >= MAX_SAME_TAKES)
+            if (take_next(&w, s, reason, n, &err)) {
+                if (w.same_takes >= MAX_SAME_TAKES)
                     r = hpo_error(HPO_ERROR, "trial %ld could not be run %d times (the trial runner said why above)",
-                                  k.trial_id, MAX_SAME_TAKES);
+                                  w.last_taken, MAX_SAME_TAKES);
                 continue;   /* fill the next free slot at once */
             }
             r = err;
         }
-        if (w.stopping && running(&w) == 0) break;
-        sleep_ms(5 + (long)(getpid() % 16));
+        if (running(&w) == 0 && (w.stopping || (w.over && (w.left == 0 || !o->wait_all)))) break;
+        /* Until a runner ends, or a little while: the lock may free soon;
+         * trials of other processes take longer to end. */
+        long ms = s < 0 || w.stopping ? 1000 : w.over ? 200 : 5 + (long)(getpid() % 16);
+        wait_for_runners(&w, ms);
     }
     if (r != 0) {   /* stop what runs before reporting the error */
         signal_all(&w, SIGTERM);

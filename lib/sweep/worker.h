@@ -39,6 +39,8 @@
 
 typedef struct hpo_worker_options {
     int slots;                          /* trials at once (>= 1) */
+    int wait_all;                       /* once the sweep is over, wait for the trials
+                                           other processes still run (hpo run) */
     double deadline;                    /* wall-clock second by which trials must end; 0: none */
     /* Set by the command's signal handlers (the library installs none):
      * stop: cancel the running trials and stop (they run again later);

@@ -42,7 +42,7 @@ static sim *sim_new(const char *algo, unsigned seed)
              "name: hb\ncommand: [./t, \"{x}\", \"{y}\", \"{epochs}\"]\n"
              "space:\n  x: {type: float, low: 0, high: 1}\n  y: {type: float, low: 0, high: 1}\n"
              "objective: {metric: loss}\nfidelity: {param: epochs, min: 1, max: 81, eta: 3}\n"
-             "algorithm: %s\nbudget: {max_trials: 100000}\nseed: %u\n", algo, seed);
+             "algorithm: %s\nbudget: {max_trials: 100000}\nparallel: {mode: rounds}\nseed: %u\n", algo, seed);
     sim *s = xcalloc(1, sizeof *s);
     assert_int_equal(spec_parse(&s->spec, "test.yaml", yaml, strlen(yaml)), 0);
     assert_int_equal(optimizer_for_spec(s->spec, &s->opt), 0);
