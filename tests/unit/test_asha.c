@@ -6,7 +6,8 @@
  *    next rung's budget, with its config and itself as parent;
  *  - higher rungs first; never the same parent twice (also within a batch);
  *  - otherwise a new config at rung 0; with brackets: 2 new configs go to
- *    bracket 0 (budget 1) and bracket 1 (budget 3) in turn;
+ *    bracket 0 (budget 1) and bracket 1 (budget 3) in proportion to
+ *    Hyperband's bracket sizes (9 and 5), starting 0, 1, 0;
  *  - the top rung is at fidelity.max also when max/min is not a power of
  *    eta (3..100: rungs at 100/27, 100/9, 100/3, 100; it used to stop at 81);
  *  - mode: rounds and bad brackets are refused with FILE:LINE:COL.
@@ -205,6 +206,28 @@ static void test_brackets_take_turns(void **state)
     hist_free(h);
 }
 
+/* New configs are spread over the brackets as Hyperband sizes them (1..9,
+ * eta 3: bracket 0 from budget 1 gets 9 configs for bracket 1's 5), not in
+ * turn: 14 new configs are 9 and 5. */
+static void test_brackets_sized_as_hyperband(void **state)
+{
+    (void)state;
+    hist *h = hist_new("algorithm: {name: asha, brackets: 2}\n");
+    hpo_proposal out[8];
+    int in[2] = {0, 0};
+    for (int i = 0; i < 14; i++) {
+        assert_int_equal(propose(h, 1, out), 1);
+        assert_int_equal(out[0].parent_id, -1);
+        assert_true(out[0].bracket == 0 || out[0].bracket == 1);
+        in[out[0].bracket]++;
+        long t = add(h, 0, -1, HPO_STATUS_RUNNING, NAN);
+        h->rows[t].bracket = out[0].bracket;
+    }
+    assert_int_equal(in[0], 9);
+    assert_int_equal(in[1], 5);
+    hist_free(h);
+}
+
 /* max/min not a power of eta (3..100, eta 3, s_max 3): the rungs count
  * down from max, so the top rung trains to 100 (not 3 * 27 = 81) and rung 0
  * is at 100/27; bracket 1 starts at 100/9. */
@@ -260,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_maximize),
         cmocka_unit_test(test_brackets_take_turns),
         cmocka_unit_test(test_top_rung_at_max),
+        cmocka_unit_test(test_brackets_sized_as_hyperband),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
