@@ -66,13 +66,13 @@ $(BUILD)/examples/quadratic/quadratic: examples/quadratic/quadratic.c lib/hpo.h 
 # or SAN=1) of this make: FORCE makes make look, cmp keeps timestamps when
 # nothing changed.
 bin/hpo: $(BUILD)/hpo FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 lib/libhpo.a: $(BUILD)/libhpo.a FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 lib/libhpo.so: $(BUILD)/libhpo.so FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 examples/quadratic/quadratic: $(BUILD)/examples/quadratic/quadratic FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 
 # examples/mlp-cuda: the CPU build (plain C) is part of `all`; `make mlp-cuda`
 # builds the CUDA one, examples/mlp-cuda/mlp-cuda, when nvcc is found (or
@@ -85,7 +85,7 @@ $(BUILD)/$(MLP)/mlp: $(MLP)/mlp.c $(MLP)/kernels_cpu.c $(MLP)/kernels.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MLP)/mlp.c $(MLP)/kernels_cpu.c -lz -lm
 $(MLP)/mlp: $(BUILD)/$(MLP)/mlp FORCE
-	@cmp -s $< $@ || cp $< $@
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@; }
 .PHONY: mlp-cuda
 ifneq ($(NVCC),)
 mlp-cuda: $(MLP)/mlp-cuda
@@ -132,6 +132,7 @@ deps:
 
 bench: all
 	bench/ingest/run.sh
+	bench/report/run.sh
 	bench/slurm/run.sh
 
 # libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60 runs each that long

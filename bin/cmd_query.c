@@ -11,6 +11,8 @@
 #include "store/plan.h"
 #include "report/playbook.h"
 #include "slurm/api.h"
+#include "slurm/workers.h"
+#include "optimizers/optimizer.h"
 #include "core/util.h"
 
 #include <getopt.h>
@@ -53,6 +55,61 @@ int cli_open_results(const char *dir, hpo_experiment **e, hpo_store **st)
 
 /* The last round's arrays as Slurm sees them, task states counted; and
  * what the driver will do next.  Only when the round ran on Slurm. */
+/* Workers mode: the trials running now (by their locks, not by what was
+ * planned), those waiting to be taken over, and the worker arrays. */
+static void print_workers(hpo_experiment *e, hpo_store *st, int stopped)
+{
+    const hpo_trial_row *t = store_trials(st);
+    size_t n = store_n_trials(st);
+    int running = 0, waiting = 0;
+    double now = now_wall();
+    for (size_t i = 0; i < n; i++) {
+        if (status_is_terminal(t[i].status) && strcmp(t[i].status, HPO_STATUS_CANCELLED) != 0) continue;
+        char budget[32] = "";
+        if (!isnan(t[i].budget)) snprintf(budget, sizeof budget, ", budget %g", t[i].budget);
+        if (experiment_trial_alive(e, t[i].trial_id)) {
+            if (running++ >= 20) continue;
+            printf("running:    trial %zu%s", i, budget);
+            if (t[i].node[0]) printf(" on %s", t[i].node);
+            if (t[i].slurm_job_id > 0) printf(", Slurm job %lld", (long long)t[i].slurm_job_id);
+            if (isfinite(t[i].start_time)) printf(", for %.0f s", now - t[i].start_time);
+            printf("\n");
+        } else if (waiting++ < 20) {
+            printf("waiting:    trial %zu%s: %s\n", i, budget,
+                   strcmp(t[i].status, HPO_STATUS_PLANNED) == 0 ? "planned, not started"
+                                                               : "cut off; the next free worker resumes it");
+        }
+    }
+    if (running > 20 || waiting > 20) printf("            (%d running, %d waiting in all)\n", running, waiting);
+    hpo_worker_array *a = NULL;
+    int na = 0;
+    const hpo_slurm_api *api = NULL;
+    if (slurm_workers_read(e, &a, &na) == 0 && na > 0 && slurm_api(&api) == 0) {
+        hpo_slurm_task *tasks = NULL;
+        int nt = 0, live = 0;
+        printf("workers:    array job %ld:", a[na - 1].id);
+        if (api->tasks(a[na - 1].id, &tasks, &nt) == 0 && nt > 0) {
+            for (int i = 0; i < nt; i++) {
+                live |= !slurm_state_is_final(tasks[i].state);
+                if (tasks[i].task < 0) printf(" tasks %s %s;", tasks[i].pending_tasks, tasks[i].state);
+                else printf(" %d %s%s%s;", tasks[i].task, tasks[i].state, tasks[i].node[0] ? " on " : "", tasks[i].node);
+            }
+            printf("\n");
+        } else {
+            printf(" no longer known to Slurm (ended)\n");
+        }
+        free(tasks);
+        if (!stopped)
+            printf("next:       %s\n", live ? "the driver waits for the workers to end"
+                                             : "the next driver step submits workers, or ends the sweep");
+    }
+    free(a);
+    char *stopping = NULL;
+    if (!stopped && store_get_attr(st, "stopping", &stopping) == 0)
+        printf("stopping:   %s (no new trials; %d still running)\n", stopping, running);
+    free(stopping);
+}
+
 static void print_slurm_round(hpo_experiment *e, const hpo_store *st, int stopped)
 {
     int round = (int)store_n_rounds(st) - 1;
@@ -183,7 +240,8 @@ int cmd_status(int argc, char **argv)
     }
     printf("experiment: %s ('%s', %s search, seed %llu)\n", e->dir, spec->name, spec->algorithm,
            (unsigned long long)spec->seed);
-    printf("rounds:     %zu\n", store_n_rounds(st));
+    if (optimizer_sweep_mode(spec) == HPO_MODE_WORKERS) printf("mode:       workers (a trial planned as each slot frees)\n");
+    else printf("rounds:     %zu\n", store_n_rounds(st));
     printf("trials:     %zu of %ld planned: %zu completed, %zu failed, %zu pruned, %zu running, %zu waiting\n",
            s.n_trials, spec->max_trials, s.n_completed, s.n_failed, s.n_pruned, s.n_running, s.n_waiting);
     if (s.best >= 0) printf("best:       trial %ld, %s = %.10g\n", s.best, spec->metric, s.best_objective);
@@ -196,7 +254,8 @@ int cmd_status(int argc, char **argv)
     playbook_print(stdout, "playbook:   ", spec, st);
     char *stop = NULL;
     int stopped = store_get_attr(st, "stop_reason", &stop) == 0;
-    print_slurm_round(e, st, stopped);
+    if (optimizer_sweep_mode(spec) == HPO_MODE_WORKERS) print_workers(e, st, stopped);
+    else print_slurm_round(e, st, stopped);
     if (stopped) printf("stopped:    %s\n", stop);
     free(stop);
     store_close(st);

@@ -8,11 +8,14 @@
 # test: run by hand (as root: the test cluster needs it).
 #
 #   bench/workers/run.sh [TRIALS]        (default 138: two Hyperband iterations)
+#   SPE=0.2 bench/workers/run.sh         seconds per epoch of the fastest config
+#                                        (default 0.2: 0.2-1.6 s, as in issue 14)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 hpo=$root/bin/hpo
 trials=${1:-138}
+spe=${SPE:-0.2}
 work=$(mktemp -d /tmp/hpo-bench-workers.XXXXXX)
 trap 'slurm/testcluster/stop.sh "$work/slurm" >/dev/null 2>&1; rm -rf "$work"' EXIT
 SLURM_TEST_PORT_BASE=$((22000 + RANDOM % 400 * 10)) slurm/testcluster/start.sh "$work/slurm" > /dev/null
@@ -21,7 +24,7 @@ source "$work/slurm/env"
 spec() {   # $1 name, $2 algorithm, $3 parallel
     cat <<YAML
 name: $1
-command: [$root/bench/workers/trial.py, --lr, "{lr}", --width, "{width}", --epochs, "{epochs}"]
+command: [$root/bench/workers/trial.py, --lr, "{lr}", --width, "{width}", --epochs, "{epochs}", --spe, "$spe"]
 space:
   lr:    {type: float, low: 1.0e-4, high: 1.0, log: true}
   width: {type: int, low: 16, high: 256, log: true}
@@ -38,7 +41,7 @@ spec rounds-hyperband hyperband "{max_concurrent: 4}" > "$work/rounds.yaml"
 spec workers-asha asha "{mode: workers, max_concurrent: 4}" > "$work/workers.yaml"
 
 wait_stopped() {
-    for _ in $(seq 1 2400); do
+    for _ in $(seq 1 7200); do
         "$hpo" status "$1" 2>/dev/null | grep -q '^stopped:' && return 0
         sleep 0.5
     done
@@ -50,7 +53,7 @@ for mode in rounds workers; do
     wait_stopped "$work/$mode"
     echo "$mode: $(echo "$(date +%s.%N) - $start" | bc) s from sbatch to stopped" >&2
 done
-echo "GPU busy fraction, 4 GPUs, $trials trials, budgets 1..27 (eta 3), 0.05-0.4 s per epoch:"
+echo "GPU busy fraction, 4 GPUs, $trials trials, budgets 1..27 (eta 3), $spe-$(echo "$spe * 8" | bc) s per epoch:"
 /usr/bin/python3 bench/workers/busy.py "$work/rounds" "$work/workers" --target 0.3
 
 # The lock: one take (ingest, choose, plan) with 10,000 trials in the history.

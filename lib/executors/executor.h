@@ -38,6 +38,10 @@ typedef struct hpo_executor_ops {
 
 extern const hpo_executor_ops executor_local;
 
+/* CUDA_VISIBLE_DEVICES split at commas (*gpus and its strings allocated);
+ * returns how many (0 when unset). */
+int executor_visible_gpus(char ***gpus);
+
 /* Which of n_gpus visible GPUs concurrency slot `slot` uses: slots fill
  * the GPUs parallel.trials_per_gpu at a time (the local executor and the
  * worker loop share this rule). */

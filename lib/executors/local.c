@@ -51,16 +51,19 @@ struct hpo_executor {
     int n_gpus;
 };
 
-static void split_gpus(hpo_executor *x)
+int executor_visible_gpus(char ***gpus)
 {
     const char *v = getenv("CUDA_VISIBLE_DEVICES");
-    if (!v || !*v) return;
+    int n = 0;
+    *gpus = NULL;
+    if (!v || !*v) return 0;
     char *copy = xstrdup(v), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        x->gpus = xrealloc(x->gpus, sizeof(char *) * (size_t)(x->n_gpus + 1));
-        x->gpus[x->n_gpus++] = xstrdup(tok);
+        *gpus = xrealloc(*gpus, sizeof(char *) * (size_t)(n + 1));
+        (*gpus)[n++] = xstrdup(tok);
     }
     free(copy);
+    return n;
 }
 
 static int local_open(hpo_executor **out, hpo_experiment *e)
@@ -69,7 +72,7 @@ static int local_open(hpo_executor **out, hpo_experiment *e)
     x->e = e;
     x->slots = e->spec->max_concurrent;
     x->pid = xcalloc((size_t)x->slots, sizeof(pid_t));
-    split_gpus(x);
+    x->n_gpus = executor_visible_gpus(&x->gpus);
     *out = x;
     return 0;
 }

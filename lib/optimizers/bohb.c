@@ -65,7 +65,8 @@ static int bohb_read(const hpo_spec *spec, bohb_opts *o)
 
 static int bohb_check(const hpo_spec *spec)
 {
-    int r = hyperband_check(spec, "bohb");
+    int workers = optimizer_sweep_mode(spec) == HPO_MODE_WORKERS;
+    int r = workers ? asha_check(spec, "bohb") : hyperband_check(spec, "bohb");
     bohb_opts o;
     return r != HPO_OK ? r : bohb_read(spec, &o);
 }
@@ -88,6 +89,12 @@ static int bohb_fresh(const hpo_spec *spec, const hpo_history *h, int round, int
     return HPO_OK;
 }
 
+/* In rounds mode, one whole Hyperband iteration. */
+static long bohb_min_trials(const hpo_spec *spec)
+{
+    return optimizer_sweep_mode(spec) == HPO_MODE_WORKERS ? 0 : hyperband_min_trials(spec);
+}
+
 /* In workers mode the schedule is ASHA's (asynchronous BOHB, as in
  * Optuna's TPE + Hyperband pruner and HpBandSter's asynchronous mode): the
  * same hook gives the new configs. */
@@ -105,4 +112,5 @@ const hpo_optimizer optimizer_bohb = {
     .sizes_its_rounds = 1,
     .modes = HPO_MODES_BOTH,
     .default_mode = HPO_MODE_WORKERS,
+    .min_trials = bohb_min_trials,
 };

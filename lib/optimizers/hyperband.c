@@ -159,6 +159,21 @@ static int propose(const hpo_spec *spec, const hpo_history *h, int round, int ma
     return 0;
 }
 
+/* Trials of one whole iteration: every rung of every bracket. */
+static long iteration_trials(const geometry *g)
+{
+    long n = 0;
+    for (int s = first_bracket(g); s >= last_bracket(g); s--)
+        for (int k = 0; k <= s; k++) n += rung_size(g, s, k);
+    return n;
+}
+
+static long min_trials(const hpo_spec *spec, int sh)
+{
+    geometry g;
+    return geometry_of(spec, sh, &g) == HPO_OK ? iteration_trials(&g) : 0;
+}
+
 static int check(const hpo_spec *spec, int sh, const char *name)
 {
     if (!spec->fidelity.enabled)
@@ -166,7 +181,18 @@ static int check(const hpo_spec *spec, int sh, const char *name)
                          "(e.g. fidelity: {param: epochs, min: 1, max: 81, eta: 3})",
                          spec->path, spec->algorithm_line, spec->algorithm_col, name);
     geometry g;
-    return geometry_of(spec, sh, &g);
+    int r = geometry_of(spec, sh, &g);
+    if (r != HPO_OK) return r;
+    /* A budget that ends inside the first iteration never promotes to the
+     * top rungs: the sweep would be random search at small budgets. */
+    long need = iteration_trials(&g);
+    if (spec->max_trials < need)
+        return hpo_error(HPO_ESPEC, "%s:%d:%d: budget.max_trials: %ld trials cannot complete one %s iteration, "
+                         "which plans %ld (fidelity %g..%g, eta %g); set max_trials to at least %ld, or a multiple "
+                         "of it", spec->path, spec->max_trials_line ? spec->max_trials_line : 1,
+                         spec->max_trials_line ? spec->max_trials_col : 1, spec->max_trials,
+                         sh ? "successive-halving" : "Hyperband", need, g.min, g.max, g.eta, need);
+    return HPO_OK;
 }
 
 int hyperband_propose(const hpo_spec *spec, const hpo_history *h, int round, int max, hpo_proposal *out,
@@ -181,6 +207,9 @@ int hyperband_check(const hpo_spec *spec, const char *name)
 }
 
 static int sh_check(const hpo_spec *spec) { return check(spec, 1, "sh"); }
+static long sh_min_trials(const hpo_spec *spec) { return min_trials(spec, 1); }
+static long hb_min_trials(const hpo_spec *spec) { return min_trials(spec, 0); }
+long hyperband_min_trials(const hpo_spec *spec) { return min_trials(spec, 0); }
 static int hb_check(const hpo_spec *spec) { return check(spec, 0, "hyperband"); }
 
 static int sh_propose(const hpo_spec *spec, const hpo_history *h, int round, int max, hpo_proposal *out, int *n)
@@ -200,6 +229,7 @@ const hpo_optimizer optimizer_sh = {
     .sizes_its_rounds = 1,
     .modes = HPO_MODES_ROUNDS,
     .default_mode = HPO_MODE_ROUNDS,
+    .min_trials = sh_min_trials,
 };
 
 const hpo_optimizer optimizer_hyperband = {
@@ -209,4 +239,5 @@ const hpo_optimizer optimizer_hyperband = {
     .sizes_its_rounds = 1,
     .modes = HPO_MODES_ROUNDS,
     .default_mode = HPO_MODE_ROUNDS,
+    .min_trials = hb_min_trials,
 };

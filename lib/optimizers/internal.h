@@ -58,6 +58,8 @@ typedef int (*hb_fresh_fn)(const hpo_spec *spec, const hpo_history *h, int round
 int hyperband_propose(const hpo_spec *spec, const hpo_history *h, int round, int max,
                       hpo_proposal *out, int *n, hb_fresh_fn fresh);
 int hyperband_check(const hpo_spec *spec, const char *name);
+/* Trials of one whole Hyperband iteration of the spec's fidelity. */
+long hyperband_min_trials(const hpo_spec *spec);
 
 /* ASHA's propose() for an algorithm called `name` (asha.c), with `fresh`
  * for the values of new configs (NULL: uniform draws); its check(); and

@@ -46,13 +46,17 @@ static int check_mode(const hpo_spec *spec, const hpo_optimizer *o)
                      m == HPO_MODE_WORKERS ? "workers" : "rounds", why);
 }
 
-int optimizer_for_spec(const hpo_spec *spec, const hpo_optimizer **out)
+int optimizer_for_spec(hpo_spec *spec, const hpo_optimizer **out)
 {
     const hpo_optimizer *o = optimizer_find(spec->algorithm);
     if (!o)
         return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm.name: '%s' is not available in this "
                          "version of hpo (available: random, grid, sobol, sh, hyperband, pbt, cmaes, hazero, pshe2, tpe, bohb, asha)",
                          spec->path, spec->algorithm_line, spec->algorithm_col, spec->algorithm);
+    if (o->min_trials && !spec->max_trials_line && spec->fidelity.enabled) {
+        long m = o->min_trials(spec);
+        if (m > spec->max_trials) spec->max_trials = m;
+    }
     int r = o->check ? o->check(spec) : HPO_OK;
     if (r == HPO_OK) r = check_mode(spec, o);
     if (r == HPO_OK) *out = o;

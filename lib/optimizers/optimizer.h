@@ -49,6 +49,9 @@ typedef struct hpo_optimizer {
      * when the spec does not say (README.md, "Rounds and workers"). */
     unsigned modes;
     hpo_sweep_mode default_mode;
+    /* The fewest trials that make a complete search (one Hyperband
+     * iteration), or NULL; check() refuses a budget.max_trials below it. */
+    long (*min_trials)(const hpo_spec *spec);
 } hpo_optimizer;
 
 #define HPO_MODES_ROUNDS  1u
@@ -66,8 +69,11 @@ void proposals_fresh(const hpo_spec *spec, hpo_proposal *out, int n);
 
 /* The optimizer called `name`, or NULL. */
 const hpo_optimizer *optimizer_find(const char *name);
-/* The optimizer for a spec, after checking its options. */
-int optimizer_for_spec(const hpo_spec *spec, const hpo_optimizer **out);
+/* The optimizer for a spec, after checking its options and mode.  Also
+ * completes what the spec's defaults leave to the algorithm: a
+ * multi-fidelity search whose budget.max_trials was not given gets enough
+ * for one whole iteration (min_trials). */
+int optimizer_for_spec(hpo_spec *spec, const hpo_optimizer **out);
 
 extern const hpo_optimizer optimizer_random;
 extern const hpo_optimizer optimizer_grid;

@@ -2,7 +2,11 @@
   * report/html.c -- the HTML report of a sweep (see report_html.h).
  *
  * The page, top to bottom (each chart an inline <svg> with an id, so tests
- * and readers can find it; every point and line has a <title> tooltip):
+ * and readers can find it; every point, line and summary has a <title>
+ * tooltip).  Past DOTS_MAX completed trials (CURVES_MAX curves) a chart
+ * summarises instead of drawing every trial, keeps the best trials as
+ * points or lines, and says so in its caption; a summary's tooltip says
+ * what it holds (tests/integration/report_scale.sh, bench/report):
  *   summary     name, algorithm, objective, trials by state, the best, and
  *               why the sweep stopped or that it still runs
  *   playbook    the flags of playbook.h; per scientific parameter, the best
@@ -11,16 +15,23 @@
  *               trials; #best-vs-gpu-hours: against GPU-hours (runtime_s x
  *               the trial's GPUs), or compute hours, labelled so, when no
  *               trial had a GPU.  One line per budget in a multi-fidelity
- *               sweep: objectives at different budgets are not comparable
+ *               sweep: objectives at different budgets are not comparable.
+ *               Summarised: a bar of 10-90% quantiles per column, a dot per
+ *               trial that improved the best; the line drawn last, on a halo
  *   curves      #curves: every trial's curve of the objective metric, faint,
  *               the top 5 (and the trials they resumed) bold; coloured by
- *               rung in a multi-fidelity sweep
+ *               rung in a multi-fidelity sweep.  Summarised: the top 20 as
+ *               lines over a 10-90% band and median per step (per rung)
  *   parameters  #scatter-P per parameter: objective against value (log axis
  *               for a log-scale parameter, categories for a choice), failed
  *               trials as crosses above the plot -- the Deep Learning Tuning
- *               Playbook's "basic hyperparameter axis plots"
- *   parallel    #parallel: parallel coordinates of the top 20% configs
- *   top trials  #top-trials: the 5 best, `hpo best`'s order, with details
+ *               Playbook's "basic hyperparameter axis plots".  Summarised:
+ *               density cells, or a box per value of an int or choice, the
+ *               best 50 as dots; past FAILS_MAX, failures as bars per column
+ *   parallel    #parallel: parallel coordinates of the top 20% configs, at
+ *               most PC_MAX lines (the best PC_BEST and an even sample)
+ *   top trials  #top-trials: the 5 best, `hpo best`'s order, with details;
+ *               when summarised, #top-trials-more (folded): ranks 6 to 50
  *   failures    #failures: grouped by status and reason, counted
  *   lineage     #lineage, PBT only: members x generations, an edge from
  *               each trial's parent (the checkpoint it resumed)
@@ -49,6 +60,7 @@
 #include "report/playbook.h"
 #include "core/util.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +71,23 @@
 #define N_COLOURS 10
 #define FAINT_POINTS 100        /* at most this many points per faint curve */
 #define BOLD_POINTS 2000
+
+/* Past these sizes a chart summarises instead of drawing every trial: ten
+ * thousand dots or lines cover one another (the chart becomes a solid
+ * block) and make the page tens of MB that a browser takes seconds to draw.
+ * The best trials stay individual elements, with their tooltips. */
+#define DOTS_MAX 500            /* completed trials drawn as one dot each */
+#define CURVES_MAX 200          /* curves drawn as one line each */
+#define FAILS_MAX 200           /* failed trials drawn as one cross each (per parameter) */
+#define TOP_POINTS 50           /* the best trials kept as dots in a summarised scatter */
+#define TOP_LINES 20            /* the top curves drawn over the bands, the top 5 bold */
+#define PC_MAX 300              /* the most lines in parallel coordinates */
+#define PC_BEST 100             /* of which the best are always drawn, the rest sampled */
+#define PROGRESS_BINS 60        /* columns of a summarised progress chart */
+#define CURVE_BINS 120          /* step columns of the curves' bands */
+#define DENSITY_X 32            /* the most cells of a summarised scatter (fewer for fewer trials) */
+#define DENSITY_Y 18
+#define BOX_MAX_VALUES 24       /* an int parameter with at most this many values gets a box per value */
 
 /* Tableau 10: distinct for categories (rungs, budgets, ranks). */
 static const char *const palette[N_COLOURS] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -405,15 +434,21 @@ static void plot_note(plot *pl, const char *text)
     fprintf(pl->f, "</text>\n");
 }
 
-/* One legend entry in the right margin, row k. */
-static void legend_entry(plot *pl, int k, int colour, const char *text)
+/* One legend entry in the right margin, row k, in any colour. */
+static void legend_swatch(plot *pl, int k, const char *colour, const char *text)
 {
     double y = pl->y0 + 8 + 16 * k;
     fprintf(pl->f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">",
-            pl->x1 + 10, y - 8, palette[colour % N_COLOURS], pl->x1 + 24, y + 1);
+            pl->x1 + 10, y - 8, colour, pl->x1 + 24, y + 1);
     esc(pl->f, text);
     fprintf(pl->f, "</text>\n");
+}
+
+/* One legend entry in the right margin, row k, in palette colour `colour`. */
+static void legend_entry(plot *pl, int k, int colour, const char *text)
+{
+    legend_swatch(pl, k, palette[colour % N_COLOURS], text);
 }
 
 /* ------------------------------------------------------------------ */
@@ -524,6 +559,74 @@ static double *objectives(const hpo_report_data *d)
     return v;
 }
 
+/* The q-quantile of sorted[0..n), interpolated between neighbours. */
+static double quantile(const double *sorted, size_t n, double q)
+{
+    if (n == 0) return NAN;
+    double at = q * (double)(n - 1);
+    size_t i = (size_t)at;
+    if (i + 1 >= n) return sorted[n - 1];
+    return sorted[i] + (at - (double)i) * (sorted[i + 1] - sorted[i]);
+}
+
+/* A value in a bin: the summarised charts order these by bin and read
+ * each bin's run of values off as its quantiles. */
+typedef struct binned {
+    long bin;
+    double v;
+} binned;
+
+/* Order b[0..n) by bin, 0..n_bins-1: a counting sort, O(n).  Sorting the
+ * (bin, value) pairs instead took most of the time of writing the report
+ * of 10,000 trials x 100 points; bin_run() sorts each bin's values alone. */
+static void bin_sort(binned *b, size_t n, long n_bins)
+{
+    size_t *at = xcalloc((size_t)n_bins + 1, sizeof *at);
+    for (size_t i = 0; i < n; i++) at[b[i].bin + 1]++;
+    for (long k = 0; k < n_bins; k++) at[k + 1] += at[k];   /* at[k]: where bin k starts */
+    binned *out = xcalloc(n + 1, sizeof *out);
+    for (size_t i = 0; i < n; i++) out[at[b[i].bin]++] = b[i];
+    memcpy(b, out, n * sizeof *b);
+    free(out);
+    free(at);
+}
+
+/* The run of one bin's values, starting at index `at` of n binned ones in
+ * bin order: copied to vals (n long) and sorted.  Returns the run's length. */
+static size_t bin_run(const binned *b, size_t n, size_t at, double *vals)
+{
+    size_t k = 0;
+    while (at + k < n && b[at + k].bin == b[at].bin) {
+        vals[k] = b[at + k].v;
+        k++;
+    }
+    qsort(vals, k, sizeof(double), double_cmp);
+    return k;
+}
+
+/* Which of nb equal columns a value falls in, 0..nb-1. */
+static long column_of(const axis *a, double v, long nb)
+{
+    double t = axis_t(a, v);
+    if (!(t > 0)) return 0;   /* NaN too: a cast of it to long is undefined */
+    if (t >= 1) return nb - 1;
+    long c = (long)(t * (double)nb);
+    return c >= nb ? nb - 1 : c;
+}
+
+/* The data value at fraction t of an axis (axis_t's inverse). */
+static double axis_at(const axis *a, double t)
+{
+    if (a->log) return a->lo * pow(a->hi / a->lo, t);
+    return a->lo + t * (a->hi - a->lo);
+}
+
+/* Whether objective a is better than b, in the sweep's direction. */
+static int better(const hpo_report_data *d, double a, double b)
+{
+    return d->spec->maximize ? a > b : a < b;
+}
+
 /* A tooltip: trial, objective, budget and config. */
 static void trial_title(FILE *f, const hpo_report_data *d, long t)
 {
@@ -563,7 +666,15 @@ static const char *const style =
     "svg .title{font-weight:600;font-size:13px}svg .tick{fill:#444}svg .label{fill:#222;font-size:12px}\n"
     "svg .note{fill:#888;font-size:14px}svg .frame{fill:none;stroke:#999}svg .grid{stroke:#eee}\n"
     "svg .faint{fill:none;stroke-width:1;stroke-opacity:.35}svg .bold{fill:none;stroke-width:2.6}\n"
-    "svg .step{fill:none;stroke-width:2}svg .dot{fill-opacity:.55}svg .best{fill:none;stroke:#d62728;"
+    "svg .step{fill:none;stroke-width:2.2}svg .step-halo{fill:none;stroke:#fff;stroke-width:5;"
+    "stroke-opacity:.85}svg .bin rect{fill-opacity:.35;stroke:none}svg .bin line{stroke-width:1.5}"
+    "svg .dot.record{fill-opacity:1;stroke:#fff;stroke-width:.8}\n"
+    "svg .band{fill-opacity:.3}svg .median{fill:none;stroke-width:1.6;stroke-dasharray:5 3}"
+    "svg .mid{fill:none;stroke-width:1.2;stroke-opacity:.9}svg .cell{stroke:none}"
+    "svg .box rect{fill:#d9dde2;stroke:#4a5560}svg .box line{stroke:#4a5560;stroke-width:1.2}"
+    "svg .box line.med{stroke:#111;stroke-width:2}svg .topdot{fill-opacity:.9;stroke:#fff;stroke-width:.6}"
+    "svg .failbar{fill:#d62728;fill-opacity:.75}\n"
+    "svg .dot{fill-opacity:.55}svg .best{fill:none;stroke:#d62728;"
     "stroke-width:2}\n"
     "svg .fail{stroke:#d62728;stroke-width:1.5}svg .axis{stroke:#666}svg .pc{fill:none;stroke-width:1.6;"
     "stroke-opacity:.85}svg .halo{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}\n"
@@ -704,44 +815,105 @@ static void write_playbook(FILE *f, const hpo_report_data *d)
 /* ------------------------------------------------------------------ */
 /* progress: best so far                                                */
 
-/* Step lines of the running best per budget level, and a dot per
- * completed trial, at x[k] for the k-th finished trial. */
+/* The objectives of the completed trials in each of (up to) PROGRESS_BINS
+ * columns (per budget level), as a bar from the 10% to the 90% quantile
+ * with a tick at the median: where ten thousand dots would be a solid block, the
+ * bars show where the mass lies and how it narrows as the search goes on. */
+static void draw_progress_bins(plot *pl, const hpo_report_data *d, const long *order, size_t k, const double *x,
+                               const levels *lv)
+{
+    /* Fewer, wider columns when budgets share them, so each bar stays wide. */
+    long nb = lv->n > 1 ? PROGRESS_BINS / lv->n : PROGRESS_BINS;
+    if (nb < 15) nb = 15;
+    FILE *f = pl->f;
+    binned *b = xcalloc(k + 1, sizeof *b);
+    size_t n = 0;
+    for (size_t j = 0; j < k; j++) {
+        const hpo_trial_row *r = &d->trials[order[j]];
+        if (!is_completed(r) || !axis_shows(&pl->y, r->objective)) continue;
+        long c = lv->n > 0 ? level_index(lv, r->budget) : 0;
+        b[n++] = (binned){c * nb + column_of(&pl->x, x[j], nb), r->objective};
+    }
+    bin_sort(b, n, (lv->n > 0 ? lv->n : 1) * nb);
+    double *vals = xcalloc(n + 1, sizeof(double));
+    double colw = (pl->x1 - pl->x0) / (double)nb;
+    for (size_t at = 0, run; at < n; at += run) {
+        run = bin_run(b, n, at, vals);
+        long c = b[at].bin / nb, col = b[at].bin % nb;
+        double q10 = quantile(vals, run, 0.1), q50 = quantile(vals, run, 0.5), q90 = quantile(vals, run, 0.9);
+        /* Budgets side by side within a column, so that their bars do not
+         * cover one another. */
+        double bw = (colw - 1) / (lv->n > 1 ? lv->n : 1);
+        double px = pl->x0 + colw * (double)col + bw * (double)(lv->n > 1 ? c : 0);
+        double y10 = axis_px(&pl->y, q10), y90 = axis_px(&pl->y, q90);
+        double top = fmin(y10, y90), hgt = fmax(fabs(y10 - y90), 1.5), ym = axis_px(&pl->y, q50);
+        fprintf(f, "<g class=\"bin\" fill=\"%s\" stroke=\"%s\"><title>%zu completed trials ",
+                lv->n > 1 ? palette[c % N_COLOURS] : "#9aa5b1", lv->n > 1 ? palette[c % N_COLOURS] : "#5b6770", run);
+        if (lv->n > 1) fprintf(f, "at budget %g ", lv->budget[c]);
+        fprintf(f, "with x from %.4g to %.4g: ", axis_at(&pl->x, (double)col / (double)nb),
+                axis_at(&pl->x, (double)(col + 1) / (double)nb));
+        esc(f, d->spec->metric);
+        fprintf(f, " median %.4g, 10-90%% quantiles %.4g to %.4g</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                   "height=\"%.1f\"/><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
+                q50, q10, q90, px + 0.5, top, bw, hgt, px + 0.5, ym, px + 0.5 + bw, ym);
+    }
+    free(vals);
+    free(b);
+}
+
+/* A dot per completed trial, at x[k] for the k-th finished trial; past
+ * DOTS_MAX, bars per column (draw_progress_bins) and a dot only for each
+ * trial that improved the best so far of its budget.  Then the step lines
+ * of the running best per budget level, above everything, on a white halo
+ * so that no mass of points hides them. */
 static void draw_best_so_far(plot *pl, const hpo_report_data *d, const long *order, size_t k, const double *x,
                              const levels *lv)
 {
     FILE *f = pl->f;
     int n_lv = lv->n > 0 ? lv->n : 1;
+    int summarise = d->summary.n_completed > DOTS_MAX;
+    if (summarise) draw_progress_bins(pl, d, order, k, x, lv);
+    double *best = xcalloc((size_t)n_lv, sizeof(double));
+    for (int c = 0; c < n_lv; c++) best[c] = NAN;
     for (size_t j = 0; j < k; j++) {
         const hpo_trial_row *r = &d->trials[order[j]];
         if (!is_completed(r) || !axis_shows(&pl->y, r->objective)) continue;
         int c = lv->n > 0 ? level_index(lv, r->budget) : 0;
-        fprintf(f, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.6\" fill=\"%s\">", axis_px(&pl->x, x[j]),
-                axis_px(&pl->y, r->objective), palette[c % N_COLOURS]);
+        int improved = isnan(best[c]) || better(d, r->objective, best[c]);
+        if (improved) best[c] = r->objective;
+        if (summarise && !improved) continue;
+        fprintf(f, "<circle class=\"dot%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\">",
+                summarise ? " record" : "", axis_px(&pl->x, x[j]), axis_px(&pl->y, r->objective),
+                summarise ? "3.2" : "2.6", palette[c % N_COLOURS]);
         trial_title(f, d, order[j]);
         fputs("</circle>\n", f);
     }
-    for (int c = 0; c < n_lv; c++) {
-        double best = NAN;
-        fprintf(f, "<polyline class=\"step\" stroke=\"%s\" points=\"", palette[c % N_COLOURS]);
-        for (size_t j = 0; j < k; j++) {
-            const hpo_trial_row *r = &d->trials[order[j]];
-            if (!is_completed(r) || (lv->n > 0 && level_index(lv, r->budget) != c)) continue;
-            if (!isnan(best) && !(d->spec->maximize ? r->objective > best : r->objective < best)) continue;
-            double px = axis_px(&pl->x, x[j]);
-            if (!isnan(best)) fprintf(f, "%.1f,%.1f ", px, axis_px(&pl->y, best));
-            best = r->objective;
-            fprintf(f, "%.1f,%.1f ", px, axis_px(&pl->y, best));
+    free(best);
+    for (int pass = 0; pass < 2; pass++)   /* the halo, then the lines */
+        for (int c = 0; c < n_lv; c++) {
+            double run = NAN;
+            if (pass == 0) fputs("<polyline class=\"step-halo\" points=\"", f);
+            else fprintf(f, "<polyline class=\"step\" stroke=\"%s\" points=\"", palette[c % N_COLOURS]);
+            for (size_t j = 0; j < k; j++) {
+                const hpo_trial_row *r = &d->trials[order[j]];
+                if (!is_completed(r) || (lv->n > 0 && level_index(lv, r->budget) != c)) continue;
+                if (!isnan(run) && !better(d, r->objective, run)) continue;
+                double px = axis_px(&pl->x, x[j]);
+                if (!isnan(run)) fprintf(f, "%.1f,%.1f ", px, axis_px(&pl->y, run));
+                run = r->objective;
+                fprintf(f, "%.1f,%.1f ", px, axis_px(&pl->y, run));
+            }
+            if (!isnan(run) && k > 0) fprintf(f, "%.1f,%.1f", axis_px(&pl->x, x[k - 1]), axis_px(&pl->y, run));
+            if (pass == 0) { fputs("\"/>\n", f); continue; }
+            fputs("\"><title>best so far", f);
+            if (lv->n > 0) fprintf(f, " at budget %g", lv->budget[c]);
+            fputs("</title></polyline>\n", f);
+            if (lv->n > 1 && c < 12) {
+                char text[48];
+                snprintf(text, sizeof text, "budget %g", lv->budget[c]);
+                legend_entry(pl, c, c, text);
+            }
         }
-        if (!isnan(best) && k > 0) fprintf(f, "%.1f,%.1f", axis_px(&pl->x, x[k - 1]), axis_px(&pl->y, best));
-        fputs("\"><title>best so far", f);
-        if (lv->n > 0) fprintf(f, " at budget %g", lv->budget[c]);
-        fputs("</title></polyline>\n", f);
-        if (lv->n > 1 && c < 12) {
-            char text[48];
-            snprintf(text, sizeof text, "budget %g", lv->budget[c]);
-            legend_entry(pl, c, c, text);
-        }
-    }
 }
 
 static void progress_chart(FILE *f, const hpo_report_data *d, const long *order, size_t k, const double *x,
@@ -780,7 +952,12 @@ static void write_progress(FILE *f, const hpo_report_data *d, const levels *lv, 
     fputs("<section id=\"progress\">\n<h2>Progress</h2>\n<div class=\"charts\">\n<figure>\n", f);
     progress_chart(f, d, order, k, x, "best-so-far", "Best objective so far, by finished trials",
                    "trials finished", lv, obj);
-    fputs("<figcaption>Each dot is a completed trial; the line is the best so far", f);
+    if (d->summary.n_completed > DOTS_MAX)
+        fprintf(f, "<figcaption>%zu completed trials, summarised: each bar spans the 10-90%% quantiles of the "
+                   "trials that finished in its column, the tick is their median (hover a bar for its numbers); "
+                   "a dot is a trial that improved the best so far; the line is the best so far",
+                d->summary.n_completed);
+    else fputs("<figcaption>Each dot is a completed trial; the line is the best so far", f);
     if (lv->n > 1) fputs(", one per budget (objectives at different budgets are not comparable)", f);
     fputs(".</figcaption>\n</figure>\n<figure>\n", f);
     if (any_gpu)
@@ -790,8 +967,9 @@ static void write_progress(FILE *f, const hpo_report_data *d, const levels *lv, 
         progress_chart(f, d, order, k, hours, "best-vs-gpu-hours",
                        "Best objective so far, by compute hours (no trial had a GPU)",
                        "compute hours (runtime summed over trials; no trial had a GPU)", lv, obj);
-    fprintf(f, "<figcaption>%s: %.4g hours in all.</figcaption>\n</figure>\n</div>\n</section>\n",
-            any_gpu ? "GPU-hours" : "Compute hours (no trial had a GPU)", cum);
+    fprintf(f, "<figcaption>%s: %.4g hours in all%s.</figcaption>\n</figure>\n</div>\n</section>\n",
+            any_gpu ? "GPU-hours" : "Compute hours (no trial had a GPU)", cum,
+            d->summary.n_completed > DOTS_MAX ? "; bars, dots and line as on the left" : "");
     free(x);
     free(hours);
     free(order);
@@ -800,14 +978,14 @@ static void write_progress(FILE *f, const hpo_report_data *d, const levels *lv, 
 /* ------------------------------------------------------------------ */
 /* learning curves                                                      */
 
-/* Which trials are drawn bold: the top ones and every trial they resumed
- * from (their curve is the start of the top one's). *rank_of[t] is the
- * rank (0 first) of the top trial a bold trial leads to, else -1. */
-static int *bold_trials(const hpo_report_data *d)
+/* Which trials are drawn as lines of their own: the `top` best and every
+ * trial they resumed from (their curve is the start of the top one's).
+ * rank_of[t] is the rank (0 first) of the top trial t leads to, else -1. */
+static int *top_trials(const hpo_report_data *d, size_t top)
 {
     int *rank_of = xcalloc(d->n + 1, sizeof(int));
     for (size_t i = 0; i < d->n; i++) rank_of[i] = -1;
-    for (size_t r = d->n_ranked < TOP_DETAILED ? d->n_ranked : TOP_DETAILED; r-- > 0;) {
+    for (size_t r = d->n_ranked < top ? d->n_ranked : top; r-- > 0;) {
         long t = d->ranking[r];
         for (size_t guard = 0; t >= 0 && (size_t)t < d->n && guard <= d->n; guard++) {
             rank_of[t] = (int)r;
@@ -846,56 +1024,145 @@ static void draw_curve(plot *pl, const hpo_report_data *d, const curve_set *cs, 
     fputs("</polyline>\n", f);
 }
 
+/* Past CURVES_MAX curves: per step column (and per rung in a multi-fidelity
+ * sweep), a bar from the 10% to the 90% quantile of the reports there, and
+ * a dashed line through the medians.  Ten thousand faint lines are a solid
+ * block; the band says where the mass of curves runs and how wide it is. */
+static void draw_curve_bands(plot *pl, const hpo_report_data *d, const curve_set *cs, int by_rung)
+{
+    FILE *f = pl->f;
+    size_t np = cs->first[d->n];
+    if (np == 0) return;
+    long lo = LONG_MAX, hi = LONG_MIN;
+    for (size_t i = 0; i < np; i++) {
+        if (cs->pts[i].step < lo) lo = cs->pts[i].step;
+        if (cs->pts[i].step > hi) hi = cs->pts[i].step;
+    }
+    long width = (hi - lo) / CURVE_BINS + 1, nbins = (hi - lo) / width + 1;
+    binned *b = xcalloc(np + 1, sizeof *b);
+    size_t n = 0;
+    long groups = 1;
+    for (size_t i = 0; i < np; i++) {
+        const curve_pt *c = &cs->pts[i];
+        if (!axis_shows(&pl->y, c->value)) continue;
+        long g = by_rung && d->trials[c->trial].rung > 0 ? d->trials[c->trial].rung : 0;
+        if (g >= groups) groups = g + 1;
+        b[n++] = (binned){g * nbins + (c->step - lo) / width, c->value};
+    }
+    bin_sort(b, n, groups * nbins);
+    double *vals = xcalloc(n + 1, sizeof(double)), *mx = xcalloc(n + 1, sizeof(double)),
+           *my = xcalloc(n + 1, sizeof(double));
+    size_t nm = 0;
+    for (size_t at = 0, run; at < n; at += run) {
+        run = bin_run(b, n, at, vals);
+        long g = b[at].bin / nbins, s0 = lo + (b[at].bin % nbins) * width, s1 = s0 + width - 1;
+        double q10 = quantile(vals, run, 0.1), q50 = quantile(vals, run, 0.5), q90 = quantile(vals, run, 0.9);
+        double xa = axis_px(&pl->x, fmax(pl->x.lo, (double)s0 - 0.5)),
+               xb = axis_px(&pl->x, fmin(pl->x.hi, (double)s1 + 0.5));
+        double y10 = axis_px(&pl->y, q10), y90 = axis_px(&pl->y, q90);
+        fprintf(f, "<rect class=\"band\" fill=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>",
+                by_rung ? palette[g % N_COLOURS] : "#8c8c8c", xa, fmin(y10, y90), fmax(xb - xa, 0.5),
+                fmax(fabs(y10 - y90), 1));
+        if (by_rung) fprintf(f, "%s %ld, ", is_pbt(d) ? "generation" : "rung", g);
+        if (width == 1) fprintf(f, "step %ld: %zu trials reported ", s0, run);
+        else fprintf(f, "steps %ld to %ld: %zu reports of ", s0, s1, run);
+        esc(f, d->spec->metric);
+        fprintf(f, "; median %.4g, 10-90%% quantiles %.4g to %.4g</title></rect>\n", q50, q10, q90);
+        /* The medians, kept for the lines drawn over all the bars. */
+        mx[nm] = (xa + xb) / 2;
+        my[nm] = axis_px(&pl->y, q50);
+        b[nm].bin = g;   /* b[0..at) has been read: reuse it for the medians' groups */
+        nm++;
+    }
+    for (size_t i = 0; i < nm;) {
+        long g = b[i].bin;
+        fprintf(f, "<polyline class=\"median\" stroke=\"%s\" points=\"",
+                by_rung ? palette[g % N_COLOURS] : "#555555");
+        for (; i < nm && b[i].bin == g; i++) fprintf(f, "%.1f,%.1f ", mx[i], my[i]);
+        fputs("\"><title>the median of ", f);
+        esc(f, d->spec->metric);
+        if (by_rung) fprintf(f, " at each step, over the trials of %s %ld", is_pbt(d) ? "generation" : "rung", g);
+        else fputs(" at each step, over all trials", f);
+        fputs("</title></polyline>\n", f);
+    }
+    free(my);
+    free(mx);
+    free(vals);
+    free(b);
+}
+
 static void write_curves(FILE *f, const hpo_report_data *d)
 {
     curve_set cs;
     curves_of(d, &cs);
-    size_t np = cs.first[d->n];
+    size_t np = cs.first[d->n], n_curves = 0;
     double *steps = xcalloc(np + 1, sizeof(double)), *vals = xcalloc(np + 1, sizeof(double));
     int max_rung = 0;
     for (size_t i = 0; i < np; i++) {
         steps[i] = (double)cs.pts[i].step;
         vals[i] = cs.pts[i].value;
     }
-    for (size_t i = 0; i < d->n; i++)
+    for (size_t i = 0; i < d->n; i++) {
         if (d->trials[i].rung > max_rung) max_rung = d->trials[i].rung;
-    int by_rung = is_multi_fidelity(d);
+        n_curves += cs.first[i + 1] > cs.first[i];
+    }
+    int by_rung = is_multi_fidelity(d), banded = n_curves > CURVES_MAX;
+    size_t n_lines = banded ? TOP_LINES : TOP_DETAILED;
     plot pl;
     plot_init(&pl, f, 1000, 440, 130);
     axis_fit(&pl.x, steps, np, 0);
     axis_fit(&pl.y, vals, np, 1);
-    char title[160];
-    snprintf(title, sizeof title, "Learning curves of %s: all trials, the top %d bold%s", d->spec->metric,
-             TOP_DETAILED, by_rung ? ", coloured by rung" : "");
+    char title[200];
+    if (banded)
+        snprintf(title, sizeof title, "Learning curves of %s: the top %d trials (top %d bold), the rest as "
+                 "median and 10-90%% band%s", d->spec->metric, TOP_LINES, TOP_DETAILED, by_rung ? " per rung" : "");
+    else
+        snprintf(title, sizeof title, "Learning curves of %s: all trials, the top %d bold%s", d->spec->metric,
+                 TOP_DETAILED, by_rung ? ", coloured by rung" : "");
     fputs("<section id=\"curves-section\">\n<h2>Learning curves</h2>\n<figure>\n", f);
     plot_begin(&pl, "curves", title, "step", d->spec->metric);
-    int *rank_of = bold_trials(d);
+    int *rank_of = top_trials(d, n_lines);
     const char *grey = "#8c8c8c";
-    for (size_t t = 0; t < d->n; t++)
-        if (rank_of[t] < 0) {
-            int rung = d->trials[t].rung < 0 ? 0 : d->trials[t].rung;
-            draw_curve(&pl, d, &cs, (long)t, "faint", by_rung ? palette[rung % N_COLOURS] : grey, FAINT_POINTS);
-        }
-    for (int r = TOP_DETAILED - 1; r >= 0; r--)   /* the best drawn last, on top */
+    if (banded) draw_curve_bands(&pl, d, &cs, by_rung);
+    else
+        for (size_t t = 0; t < d->n; t++)
+            if (rank_of[t] < 0) {
+                int rung = d->trials[t].rung < 0 ? 0 : d->trials[t].rung;
+                draw_curve(&pl, d, &cs, (long)t, "faint", by_rung ? palette[rung % N_COLOURS] : grey, FAINT_POINTS);
+            }
+    for (int r = (int)n_lines - 1; r >= 0; r--)   /* the best drawn last, on top */
         for (size_t t = 0; t < d->n; t++)
             if (rank_of[t] == r) {
                 int rung = d->trials[t].rung < 0 ? 0 : d->trials[t].rung;
-                draw_curve(&pl, d, &cs, (long)t, "bold", palette[(by_rung ? rung : r) % N_COLOURS], BOLD_POINTS);
+                if (r >= TOP_DETAILED) draw_curve(&pl, d, &cs, (long)t, "mid", "#333333", BOLD_POINTS);
+                else draw_curve(&pl, d, &cs, (long)t, "bold", palette[(by_rung ? rung : r) % N_COLOURS], BOLD_POINTS);
             }
     if (np == 0) plot_note(&pl, "no reports of the objective metric yet");
     char text[64];
+    int row = 0;
     if (by_rung)
         for (int r = 0; r <= max_rung && r < 20; r++) {
             snprintf(text, sizeof text, "%s %d", is_pbt(d) ? "generation" : "rung", r);
-            legend_entry(&pl, r, r, text);
+            legend_entry(&pl, row++, r, text);
         }
     else
         for (size_t r = 0; r < d->n_ranked && r < TOP_DETAILED; r++) {
             snprintf(text, sizeof text, "#%zu trial %ld", r + 1, d->ranking[r]);
-            legend_entry(&pl, (int)r, (int)r, text);
+            legend_entry(&pl, row++, (int)r, text);
         }
+    if (banded && d->n_ranked > TOP_DETAILED) {
+        snprintf(text, sizeof text, "#%d-#%zu", TOP_DETAILED + 1, d->n_ranked < TOP_LINES ? d->n_ranked : TOP_LINES);
+        legend_swatch(&pl, row++, "#333333", text);
+    }
+    if (banded && !by_rung) legend_swatch(&pl, row++, "#c5c5c5", "others: 10-90%");
     plot_end(&pl);
-    fprintf(f, "<figcaption>%zu reports of %s by %zu trials. ", np, d->spec->metric, d->n);
+    fprintf(f, "<figcaption>%zu reports of %s by %zu trials. ", np, d->spec->metric, n_curves);
+    if (banded)
+        fprintf(f, "Too many to draw one by one: the top %d trials are lines (the top %d bold), and the reports "
+                   "of all trials are summarised %s: a bar per step spans their 10-90%% quantiles, the dashed "
+                   "line is their median. Hover a bar for its numbers; a trial is reachable from the top-trials "
+                   "table. ",
+                TOP_LINES, TOP_DETAILED, by_rung ? "per rung, in its colour" : "in grey");
     if (by_rung) fputs("A trial that resumed another's checkpoint continues its curve. ", f);
     fputs("Hover a line for its trial and config.</figcaption>\n</figure>\n</section>\n", f);
     free(rank_of);
@@ -916,10 +1183,182 @@ static double jitter(long t)
     return ((double)(h % 1000) / 1000.0 - 0.5) * 0.5;
 }
 
+/* A summarised scatter of a choice, or of an int with few values, gets a
+ * box per value: shading would smear the values' columns together. */
+static int boxed(const hpo_param *par)
+{
+    return par->type == HPO_PARAM_CHOICE || (par->type == HPO_PARAM_INT && par->high - par->low < BOX_MAX_VALUES);
+}
+
+/* Where on the x axis trial t's value v goes: a choice's (and a boxed int's)
+ * trials spread over their column, so that they do not all fall on one line. */
+static double param_x(const hpo_param *par, double v, long t, int summarised)
+{
+    if (par->type == HPO_PARAM_CHOICE) return v + jitter(t);
+    if (summarised && boxed(par)) return v + jitter(t) * 0.8;
+    return v;
+}
+
+/* The density cells of a summarised scatter of n trials: about eight
+ * trials a cell on average, at most DENSITY_X x DENSITY_Y, so that the
+ * shading is smooth at a thousand trials and detailed at a hundred thousand. */
+static void density_grid(size_t n, long *cols, long *rows)
+{
+    long c = lround(sqrt((double)n / 8 * DENSITY_X / DENSITY_Y));
+    *cols = c < 8 ? 8 : c > DENSITY_X ? DENSITY_X : c;
+    *rows = *cols * DENSITY_Y / DENSITY_X;
+}
+
+/* The column (0..n) of a value of a summarised scatter: its value's for a
+ * boxed parameter, else one of `cols` equal columns.  *n is how many. */
+static long param_column(const plot *pl, const hpo_param *par, double v, long cols, long *n)
+{
+    if (boxed(par)) {
+        *n = par->type == HPO_PARAM_CHOICE ? par->n_choices : (long)(par->high - par->low) + 1;
+        long c = par->type == HPO_PARAM_CHOICE ? (long)v : (long)llround(v - par->low);
+        return c < 0 ? 0 : c >= *n ? *n - 1 : c;
+    }
+    *n = cols;
+    return column_of(&pl->x, v, cols);
+}
+
+/* Column c's pixels [*a, *b] and what it holds, as tooltip text. */
+static void param_column_span(const plot *pl, const hpo_param *par, long c, long n, double *a, double *b, char *text,
+                              size_t len)
+{
+    if (boxed(par)) {
+        double v = par->type == HPO_PARAM_CHOICE ? (double)c : par->low + (double)c, mid = axis_px(&pl->x, v);
+        double half = fmin(22, 0.3 * (pl->x1 - pl->x0) / (double)(n > 1 ? n : 1));
+        char buf[64];
+        *a = mid - half;
+        *b = mid + half;
+        snprintf(text, len, "%s = %s", par->name, value_text(par, v, buf, sizeof buf));
+        return;
+    }
+    double w = (pl->x1 - pl->x0) / (double)n;
+    *a = pl->x0 + w * (double)c;
+    *b = *a + w;
+    snprintf(text, len, "%s from %.4g to %.4g", par->name, axis_at(&pl->x, (double)c / (double)n),
+             axis_at(&pl->x, (double)(c + 1) / (double)n));
+}
+
+/* The failed trials of a summarised scatter: a red bar per column above
+ * the plot, its height by how many failed there. */
+static void draw_fail_bars(plot *pl, const hpo_report_data *d, int p, double base, long cols)
+{
+    const hpo_param *par = &d->spec->space.params[p];
+    long n = 0;
+    param_column(pl, par, 0, cols, &n);
+    size_t *count = xcalloc((size_t)n, sizeof *count), max = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (status_is_failure(d->trials[i].status) && !isnan(d->config[p][i])) {
+            size_t c = (size_t)param_column(pl, par, d->config[p][i], cols, &n);
+            if (++count[c] > max) max = count[c];
+        }
+    for (long c = 0; c < n; c++) {
+        if (!count[c]) continue;
+        double a, b, h = 3 + 11 * (double)count[c] / (double)max;
+        char text[200];
+        param_column_span(pl, par, c, n, &a, &b, text, sizeof text);
+        fprintf(pl->f, "<rect class=\"failbar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>%zu failed "
+                       "trials with ", a + 0.5, base - h, fmax(b - a - 1, 1), h, count[c]);
+        esc(pl->f, text);
+        fputs(" (the failures table says why)</title></rect>\n", pl->f);
+    }
+    free(count);
+}
+
+/* The completed trials of a summarised scatter, per column: a box for a
+ * boxed parameter (quartiles, median, whiskers at 5% and 95%), else cells
+ * shaded by how many trials fall in them. */
+static void draw_mass(plot *pl, const hpo_report_data *d, int p, long cols, long grid_rows)
+{
+    const hpo_param *par = &d->spec->space.params[p];
+    int box = boxed(par);
+    long n = 0, rows = box ? 1 : grid_rows;
+    param_column(pl, par, 0, cols, &n);
+    binned *b = xcalloc(d->n + 1, sizeof *b);
+    size_t k = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const hpo_trial_row *r = &d->trials[i];
+        double v = d->config[p][i];
+        if (isnan(v) || !is_completed(r) || !axis_shows(&pl->y, r->objective)) continue;
+        long row = box ? 0 : column_of(&pl->y, r->objective, rows);
+        b[k++] = (binned){param_column(pl, par, v, cols, &n) * rows + row, r->objective};
+    }
+    bin_sort(b, k, n * rows);
+    size_t max = 0;
+    for (size_t at = 0, run; at < k; at += run) {
+        for (run = 1; at + run < k && b[at + run].bin == b[at].bin; run++) {}
+        if (run > max) max = run;
+    }
+    double *vals = xcalloc(k + 1, sizeof(double)), ch = (pl->y1 - pl->y0) / (double)rows;
+    for (size_t at = 0, run; at < k; at += run) {
+        run = bin_run(b, k, at, vals);
+        long c = b[at].bin / rows, row = b[at].bin % rows;
+        double xa, xb;
+        char text[200];
+        param_column_span(pl, par, c, n, &xa, &xb, text, sizeof text);
+        if (!box) {
+            char fill[8];
+            mix("#e3e7ec", "#2b3947", max > 1 ? log((double)run) / log((double)max) : 0.6, fill);
+            fprintf(pl->f, "<rect class=\"cell\" fill=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                           "height=\"%.1f\"><title>%zu completed trials with ",
+                    fill, xa, pl->y1 - ch * (double)(row + 1), xb - xa, ch, run);
+            esc(pl->f, text);
+            fputs(" and ", pl->f);
+            esc(pl->f, d->spec->metric);
+            fprintf(pl->f, " from %.4g to %.4g</title></rect>\n", axis_at(&pl->y, (double)row / (double)rows),
+                    axis_at(&pl->y, (double)(row + 1) / (double)rows));
+            continue;
+        }
+        double q[5] = {0.05, 0.25, 0.5, 0.75, 0.95}, y[5], cx = (xa + xb) / 2;
+        for (int i = 0; i < 5; i++) {
+            q[i] = quantile(vals, run, q[i]);
+            y[i] = axis_px(&pl->y, q[i]);
+        }
+        fputs("<g class=\"box\"><title>", pl->f);
+        esc(pl->f, text);
+        fprintf(pl->f, ": %zu completed trials; ", run);
+        esc(pl->f, d->spec->metric);
+        fprintf(pl->f, " median %.4g, quartiles %.4g to %.4g, 5-95%% quantiles %.4g to %.4g, best %.4g</title>"
+                       "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+                       "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>"
+                       "<line class=\"med\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
+                q[2], q[1], q[3], q[0], q[4], d->spec->maximize ? vals[run - 1] : vals[0], cx, y[0], cx, y[4], xa,
+                fmin(y[1], y[3]), xb - xa, fmax(fabs(y[1] - y[3]), 1), xa, y[2], xb, y[2]);
+    }
+    free(vals);
+    free(b);
+}
+
+/* How many of the best TOP_POINTS completed trials a summarised scatter
+ * draws as dots, worst first so the best lie on top. */
+static size_t draw_top_points(plot *pl, const hpo_report_data *d, int p, const levels *lv)
+{
+    const hpo_param *par = &d->spec->space.params[p];
+    size_t shown = 0;
+    for (size_t r = d->n_ranked < TOP_POINTS ? d->n_ranked : TOP_POINTS; r-- > 0;) {
+        long t = d->ranking[r];
+        const hpo_trial_row *row = &d->trials[t];
+        double v = d->config[p][t];
+        if (isnan(v) || !is_completed(row) || !axis_shows(&pl->y, row->objective)) continue;
+        int c = lv->n > 0 ? level_index(lv, row->budget) : 0;
+        fprintf(pl->f, "<circle class=\"dot topdot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3.4\" fill=\"%s\">",
+                axis_px(&pl->x, param_x(par, v, t, 1)), axis_px(&pl->y, row->objective),
+                lv->n > 1 ? palette[c % N_COLOURS] : "#f28e2b");
+        trial_title(pl->f, d, t);
+        fputs("</circle>\n", pl->f);
+        shown++;
+    }
+    return shown;
+}
+
 static void scatter_param(FILE *f, const hpo_report_data *d, int p, const levels *lv, const double *obj)
 {
     const hpo_param *par = &d->spec->space.params[p];
     const double *col = d->config[p];
+    int summarise = d->summary.n_completed > DOTS_MAX;
     plot pl;
     plot_init(&pl, f, 440, 320, 20);
     pl.y0 = 46;   /* room above the plot for the failed trials */
@@ -930,30 +1369,41 @@ static void scatter_param(FILE *f, const hpo_report_data *d, int p, const levels
     snprintf(title, sizeof title, "%s vs %s", d->spec->metric, par->name);
     fputs("<figure>\n", f);
     plot_begin(&pl, id, title, par->name, d->spec->metric);
-    size_t shown = 0, inactive = 0, failed = 0;
+    size_t shown = 0, inactive = 0, failed = 0, dots = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const hpo_trial_row *r = &d->trials[i];
+        if (isnan(col[i])) inactive += is_completed(r);
+        else if (status_is_failure(r->status)) failed++;
+        else shown += is_completed(r) && axis_shows(&pl.y, r->objective);
+    }
     double fy = pl.y0 - 8;
+    long cols, rows;
+    density_grid(shown, &cols, &rows);
+    if (failed > FAILS_MAX) draw_fail_bars(&pl, d, p, fy + 4, cols);
+    if (summarise) {
+        draw_mass(&pl, d, p, cols, rows);
+        dots = draw_top_points(&pl, d, p, lv);
+    }
     for (size_t i = 0; i < d->n; i++) {
         const hpo_trial_row *r = &d->trials[i];
         double v = col[i];
-        if (isnan(v)) { inactive += is_completed(r); continue; }
-        double px = axis_px(&pl.x, par->type == HPO_PARAM_CHOICE ? v + jitter((long)i) : v);
-        if (status_is_failure(r->status)) {
-            failed++;
+        if (isnan(v)) continue;
+        double px = axis_px(&pl.x, param_x(par, v, (long)i, summarise));
+        if (status_is_failure(r->status) && failed <= FAILS_MAX) {
             fprintf(f, "<path class=\"fail\" d=\"M%.1f %.1fl6 6m0 -6l-6 6\">", px - 3, fy - 3);
             trial_title(f, d, (long)i);
             fputs("</path>\n", f);
         }
-        if (!is_completed(r) || !axis_shows(&pl.y, r->objective)) continue;
+        if (summarise || !is_completed(r) || !axis_shows(&pl.y, r->objective)) continue;
         int c = lv->n > 0 ? level_index(lv, r->budget) : 0;
         fprintf(f, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\">", px,
                 axis_px(&pl.y, r->objective), palette[c % N_COLOURS]);
         trial_title(f, d, (long)i);
         fputs("</circle>\n", f);
-        shown++;
     }
     long best = d->summary.best;
     if (best >= 0 && !isnan(col[best]) && axis_shows(&pl.y, d->trials[best].objective)) {
-        double px = axis_px(&pl.x, par->type == HPO_PARAM_CHOICE ? col[best] + jitter(best) : col[best]);
+        double px = axis_px(&pl.x, param_x(par, col[best], best, summarise));
         fprintf(f, "<circle class=\"best\" cx=\"%.1f\" cy=\"%.1f\" r=\"7\">", px,
                 axis_px(&pl.y, d->trials[best].objective));
         trial_title(f, d, best);
@@ -963,9 +1413,20 @@ static void scatter_param(FILE *f, const hpo_report_data *d, int p, const levels
                         pl.x0 - 5, fy + 3);
     if (shown == 0) plot_note(&pl, "no completed trial yet");
     plot_end(&pl);
-    fprintf(f, "<figcaption>%zu completed trials%s; the best circled", shown,
-            lv->n > 1 ? ", coloured by budget as above" : "");
-    if (failed) fprintf(f, "; %zu failed (crosses, top)", failed);
+    if (!summarise)
+        fprintf(f, "<figcaption>%zu completed trials%s; the best circled", shown,
+                lv->n > 1 ? ", coloured by budget as above" : "");
+    else if (boxed(par))
+        fprintf(f, "<figcaption>%zu completed trials, summarised per value: the box spans the quartiles, the black "
+                   "line is the median, the whiskers the 5-95%% quantiles (hover a box for its numbers)%s; the best "
+                   "%zu are dots%s, the best circled", shown, lv->n > 1 ? ", all budgets together" : "", dots,
+                lv->n > 1 ? ", coloured by budget as above" : "");
+    else
+        fprintf(f, "<figcaption>%zu completed trials, summarised: the shading counts them per cell, darker where "
+                   "more (hover a cell for its count)%s; the best %zu are dots%s, the best circled", shown,
+                lv->n > 1 ? ", all budgets together" : "", dots, lv->n > 1 ? ", coloured by budget as above" : "");
+    if (failed > FAILS_MAX) fprintf(f, "; %zu failed (red bars, top, taller where more failed)", failed);
+    else if (failed) fprintf(f, "; %zu failed (crosses, top)", failed);
     if (inactive) fprintf(f, "; %zu where %s was inactive", inactive, par->name);
     fprintf(f, "; x: the search range%s.</figcaption>\n</figure>\n", par->log ? ", log scale" : "");
 }
@@ -1001,12 +1462,32 @@ static size_t distinct_configs(const hpo_report_data *d, long **out)
     return k;
 }
 
+/* Which of the top m ranks parallel coordinates draws, best first: all of
+ * them up to PC_MAX; past that the best PC_BEST and an even sample of the
+ * rest (every stride-th rank), so that the lines never fill the chart.
+ * Returns how many; *stride is 1 when nothing was left out. */
+static size_t parallel_ranks(size_t m, size_t **out, size_t *stride)
+{
+    *out = xcalloc(m + 1, sizeof(size_t));
+    *stride = 1;
+    size_t k = 0;
+    if (m <= PC_MAX) {
+        for (size_t r = 0; r < m; r++) (*out)[k++] = r;
+        return k;
+    }
+    *stride = (m - PC_BEST + (PC_MAX - PC_BEST) - 1) / (PC_MAX - PC_BEST);
+    for (size_t r = 0; r < PC_BEST; r++) (*out)[k++] = r;
+    for (size_t r = PC_BEST; r < m; r += *stride) (*out)[k++] = r;
+    return k;
+}
+
 static void write_parallel(FILE *f, const hpo_report_data *d)
 {
     const hpo_space *sp = &d->spec->space;
     long *best = NULL;
     size_t n_configs = distinct_configs(d, &best);
-    size_t m = (size_t)ceil(TOP_FRACTION * (double)n_configs);
+    size_t m = (size_t)ceil(TOP_FRACTION * (double)n_configs), *ranks = NULL, stride = 1;
+    size_t n_drawn = parallel_ranks(m, &ranks, &stride);
     int n_axes = sp->n + 1;
     double spacing = 130, top = 56, bottom = 330;
     double w = 90 + spacing * (n_axes - 1) + 90, h = 370;
@@ -1026,10 +1507,13 @@ static void write_parallel(FILE *f, const hpo_report_data *d)
     fputs("<section id=\"parallel-section\">\n<h2>Parallel coordinates of the top configs</h2>\n<figure>\n", f);
     fprintf(f, "<svg id=\"parallel\" class=\"plot\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
                "role=\"img\" aria-label=\"parallel coordinates\">\n<text class=\"title\" x=\"10\" y=\"18\">"
-               "The top %.0f%% of the configs completed (%zu of %zu)</text>\n",
+               "The top %.0f%% of the configs completed (%zu of %zu)",
             w, h, w, h, TOP_FRACTION * 100, m, n_configs);
+    if (n_drawn < m) fprintf(f, ", %zu drawn", n_drawn);
+    fputs("</text>\n", f);
     /* Lines first, the worst first so the best lie on top. */
-    for (size_t r = m; r-- > 0;) {
+    for (size_t i = n_drawn; i-- > 0;) {
+        size_t r = ranks[i];
         long t = best[r];
         char colour[8];
         mix("#08306b", "#9ecae1", m > 1 ? (double)r / (double)(m - 1) : 0, colour);
@@ -1069,22 +1553,26 @@ static void write_parallel(FILE *f, const hpo_report_data *d)
                 w / 2, (top + bottom) / 2);
     fputs("</svg>\n<figcaption>One line per config, darker is better; each parameter's axis spans its search "
           "range; a gap is an inactive parameter", f);
+    if (n_drawn < m)
+        fprintf(f, "; sampled: of the top %zu configs, the best %d are drawn, and of the other %zu one in %zu by "
+                   "rank (%zu lines), so that the lines stay apart",
+                m, PC_BEST, m - PC_BEST, stride, n_drawn - PC_BEST);
     if (is_multi_fidelity(d))
         fputs("; a config that went on from its parent's checkpoint counts once, at its highest budget", f);
     fputs(".</figcaption>\n</figure>\n</section>\n", f);
     free(objs);
     free(ax);
+    free(ranks);
     free(best);
 }
 
 /* ------------------------------------------------------------------ */
 /* tables                                                               */
 
-static void write_top(FILE *f, const hpo_report_data *d)
+static void top_header(FILE *f, const hpo_report_data *d, const char *id)
 {
     const hpo_space *sp = &d->spec->space;
-    fputs("<section id=\"top\">\n<h2>Top trials</h2>\n<table id=\"top-trials\">\n<tr><th>rank</th><th>trial</th>"
-          "<th>status</th><th>", f);
+    fprintf(f, "<table id=\"%s\">\n<tr><th>rank</th><th>trial</th><th>status</th><th>", id);
     esc(f, d->spec->metric);
     fputs("</th>", f);
     if (is_multi_fidelity(d)) fputs("<th>budget</th>", f);
@@ -1095,8 +1583,14 @@ static void write_top(FILE *f, const hpo_report_data *d)
         fputs("</th>", f);
     }
     fputs("</tr>\n", f);
+}
+
+/* The rows of ranks [from, to) of `hpo best`'s order. */
+static void top_rows(FILE *f, const hpo_report_data *d, size_t from, size_t to)
+{
+    const hpo_space *sp = &d->spec->space;
     char buf[64];
-    for (size_t r = 0; r < d->n_ranked && r < TOP_DETAILED; r++) {
+    for (size_t r = from; r < d->n_ranked && r < to; r++) {
         long t = d->ranking[r];
         const hpo_trial_row *row = &d->trials[t];
         fprintf(f, "<tr><td class=\"n\">%zu</td><td class=\"n\">%ld</td><td>%s</td><td class=\"n\">%.10g</td>",
@@ -1116,7 +1610,24 @@ static void write_top(FILE *f, const hpo_report_data *d)
         }
         fputs("</tr>\n", f);
     }
+}
+
+/* The top 5, and folded under them the trials that the summarised charts
+ * still draw one by one (the top curves and dots), so each is reachable. */
+static void write_top(FILE *f, const hpo_report_data *d)
+{
+    fputs("<section id=\"top\">\n<h2>Top trials</h2>\n", f);
+    top_header(f, d, "top-trials");
+    top_rows(f, d, 0, TOP_DETAILED);
     fputs("</table>\n", f);
+    size_t more = d->n_ranked < TOP_POINTS ? d->n_ranked : TOP_POINTS;
+    if (more > TOP_DETAILED && d->summary.n_completed > DOTS_MAX) {
+        fprintf(f, "<details id=\"top-more\">\n<summary>Ranks %d to %zu (the trials the summarised charts draw one "
+                   "by one)</summary>\n", TOP_DETAILED + 1, more);
+        top_header(f, d, "top-trials-more");
+        top_rows(f, d, TOP_DETAILED, more);
+        fputs("</table>\n</details>\n", f);
+    }
     if (d->n_ranked == 0) fputs("<p>No completed trial yet.</p>\n", f);
     fputs("</section>\n", f);
 }

@@ -494,7 +494,7 @@ static void reconcile_trial(hpo_experiment *e, const hpo_round_state *s, const h
         const char *st = status_of_state(ti->t.state);
         int generic = strcmp(res.status, HPO_STATUS_CANCELLED) == 0 || strcmp(res.status, HPO_STATUS_FAILED) == 0;
         if (generic && strcmp(st, HPO_STATUS_FAILED) != 0 && strcmp(st, res.status) != 0) {
-            snprintf(reason, sizeof reason, "Slurm: %s (job %ld); runner: %.80s", ti->t.state, ti->t.job_id, res.reason);
+            snprintf(reason, sizeof reason, "Slurm: %.16s (job %ld); runner: %.60s", ti->t.state, ti->t.job_id, res.reason);
             write_end_record(dir, st, reason, ti, &res);
             result_read(dir, &res);
         }

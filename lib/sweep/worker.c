@@ -71,18 +71,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static void split_gpus(worker *w)
-{
-    const char *v = getenv("CUDA_VISIBLE_DEVICES");
-    if (!v || !*v) return;
-    char *copy = xstrdup(v), *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        w->gpus = xrealloc(w->gpus, sizeof(char *) * (size_t)(w->n_gpus + 1));
-        w->gpus[w->n_gpus++] = xstrdup(tok);
-    }
-    free(copy);
-}
-
 static int running(const worker *w)
 {
     int n = 0;
@@ -212,6 +200,19 @@ static int take_new(worker *w, hpo_store *st, take *k, char *reason, size_t n, i
     return 1;
 }
 
+/* Mark every descriptor above stderr close-on-exec, except keep. */
+static void close_others_on_exec(int keep)
+{
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) != 0)
+#endif
+    {
+        long max = sysconf(_SC_OPEN_MAX);
+        for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    fcntl(keep, F_SETFD, 0);
+}
+
 /* Start `hpo trial EXP ROUND INDEX` in slot s, handing down the trial's lock. */
 static int start(worker *w, int s, take *k)
 {
@@ -222,8 +223,11 @@ static int start(worker *w, int s, take *k)
     const char *bin = executor_hpo_binary();
     pid_t pid = fork();
     if (pid == 0) {
-        /* The lock descriptor must survive exec; nothing else of ours must. */
-        fcntl(k->lock_fd, F_SETFD, 0);
+        /* The lock descriptor must survive exec; nothing else of ours may:
+         * results.h5 is open here (HDF5 opens without O_CLOEXEC), and a
+         * runner holding its lock would block every reader for the
+         * trial's whole run. */
+        close_others_on_exec(k->lock_fd);
         setenv("HPO_TRIAL_LOCK_FD", fd, 1);
         if (w->n_gpus > 0) setenv("CUDA_VISIBLE_DEVICES", w->gpus[executor_slot_gpu(w->e->spec, s, w->n_gpus)], 1);
         execl(bin, bin, "trial", w->e->dir, round, idx, (char *)NULL);
@@ -331,7 +335,7 @@ int worker_run(hpo_experiment *e, const hpo_worker_options *o, hpo_worker_stats 
                          sp->mode_line ? sp->mode_line : 1, sp->mode_line ? sp->mode_col : 1);
     }
     w.slots = xcalloc((size_t)o->slots, sizeof(slot));
-    split_gpus(&w);
+    w.n_gpus = executor_visible_gpus(&w.gpus);
     int cancelled = 0, drained = 0;
     while (r == 0) {
         reap(&w);

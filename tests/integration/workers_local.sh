@@ -5,7 +5,9 @@
 #     unique dense trial ids, one plan each, no torn plan, no lost journal;
 #  3. ASHA end to end: promoted trials resume their parents' checkpoints;
 #  4. a worker with little time left starts no trial it cannot finish, and
-#     the trial it planned runs under the next worker;
+#     the trial it planned runs under the next worker; Slurm's warning
+#     signal stops it starting trials, and a trial cut by the time limit
+#     resumes from its checkpoint under the next worker;
 #  5. bad input: workers mode for a rounds-only algorithm, hpo worker on a
 #     rounds experiment, trials_per_gpu without GPU gres: one line, exit 2,
 #     nothing written.
@@ -108,6 +110,44 @@ assert not (t["status"] == b"cancelled").any(), t["status"]
 PY
 "$HPO" worker "$TMP/slow" --slots 2 --quiet
 assert_eq "$("$HPO" export "$TMP/slow" --csv | grep -c ',completed,')" 6 "the next worker finished the sweep"
+
+# -- 4b: Slurm's warning signal, then the time limit ------------------------
+# SIGUSR2 makes the worker start nothing more and pass the signal on; the
+# trial keeps training; SIGTERM (Slurm at the limit) cuts it, and the next
+# worker resumes it from its checkpoint.
+cat > "$TMP/warn.yaml" <<YAML
+name: warn
+command: [$PWD/bench/workers/trial.py, --lr, "{lr}", --width, "{width}", --epochs, "30", --spe, "0.05"]
+space:
+  lr:    {type: float, low: 1.0e-3, high: 1.0e-1, log: true}
+  width: {type: choice, values: [16]}
+objective: {metric: loss}
+budget: {max_trials: 2}
+parallel: {mode: workers, max_concurrent: 1}
+YAML
+"$HPO" worker "$TMP/warn" --spec "$TMP/warn.yaml" --slots 1 --quiet 2> "$TMP/warn.err" & wpid=$!
+for _ in $(seq 1 100); do
+    [ "$(cat "$TMP/warn/trials/t000000/journal" 2>/dev/null | grep -c ' r ')" -ge 3 ] && break
+    sleep 0.1
+done
+[ -s "$TMP/warn/trials/t000000/journal" ] || fail "the trial never started: $(cat "$TMP/warn.err")"
+kill -USR2 "$wpid"; sleep 0.3; kill -TERM "$wpid"
+rc=0; wait "$wpid" || rc=$?
+assert_eq "$rc" 130 "a worker stopped by SIGTERM"
+[ ! -e "$TMP/warn/trials/t000001" ] || fail "a worker started a trial after the warning"
+"$HPO" worker "$TMP/warn" --slots 1 --quiet
+$PY - "$TMP/warn" <<'PY'
+import os, sys, h5py
+exp = sys.argv[1]
+f = h5py.File(os.path.join(exp, "results.h5"), "r")
+t, c = f["trials"][:], f["curves"][:]
+assert len(t) == 2 and (t["status"] == b"completed").all(), t["status"]
+steps = sorted(c[c["trial_id"] == 0]["step"])
+first = open(os.path.join(exp, "trials", "t000000", "attempt-1", "journal")).read().count(" r ")
+# the second attempt went on from the checkpoint: its steps continue the first's
+assert first >= 3 and steps[0] == first + 1 and steps[-1] == 30, (first, steps[:3])
+print("ok: cut at epoch %d by the time limit, resumed from its checkpoint to 30" % first)
+PY
 
 # -- 5 ---------------------------------------------------------------------
 sed -e 's/algorithm: {name: random}/algorithm: {name: cmaes}/' "$TMP/spec.yaml" > "$TMP/bad1.yaml"

@@ -7,6 +7,10 @@
 source tests/integration/common.bash
 source tests/integration/slurm.bash
 start_cluster
+wait_no_jobs() {
+    for _ in $(seq 1 $(( $1 * 4 ))); do [ -z "$(squeue -h)" ] && return 0; sleep 0.25; done
+    fail "jobs still queued after $1 s: $(squeue)"
+}
 make_quadratic_sweep "$TMP/w"
 # Heterogeneous trials: 0.1 to 0.8 s, by the config's n.
 cat > "$TMP/w/trial.sh" <<'SH'
@@ -21,6 +25,7 @@ sed -i -e 's/max_trials: 12/max_trials: 24/' -e 's/round_size: 4, max_concurrent
 exp=$TMP/exp
 sbatch --chdir="$PWD" --output="$TMP/first-driver.out" slurm/hpo-driver.sh "$exp" "$TMP/w/spec.yaml" > /dev/null
 wait_stopped "$exp" 120
+wait_no_jobs 60   # the last workers end just after they record the stop
 assert_contains "$("$HPO" status "$exp")" "stopped:    budget.max_trials reached (24 trials)" "stop reason"
 # one worker array of 4 tasks, one GPU each, submitted once
 assert_eq "$(grep -c '^array ' "$exp/workers.state")" 1 "worker arrays"
@@ -55,10 +60,16 @@ for _ in $(seq 1 120); do   # until trial 0 has started
     sleep 0.25
 done
 [ -s "$exp/trials/t000000/journal" ] || fail "trial 0 never started"
+# hpo status shows the trials running (by their locks) and the worker array
+st=$("$HPO" status "$exp")
+assert_contains "$st" "mode:       workers" "status: mode"
+assert_contains "$st" "running:    trial 0" "status: trial 0 running"
+assert_contains "$st" "workers:    array job" "status: the worker array"
 task=$(awk '{print $2}' "$exp/trials/t000000/slurm_env")
 array=$(awk '{print $3}' "$exp/trials/t000000/slurm_env")
 scancel "${array}_${task}"
 wait_stopped "$exp" 180
+wait_no_jobs 60
 $PY - "$exp" <<'PY'
 import os, sys, h5py
 exp = sys.argv[1]
@@ -70,5 +81,32 @@ assert os.path.isdir(os.path.join(exp, "trials", "t000000", "attempt-1")), os.li
 arrays = [l.split()[1] for l in open(os.path.join(exp, "workers.state"))]
 assert 1 <= len(arrays) <= 2, arrays
 print("ok: trial 0 ran again after its worker was cancelled; worker arrays", arrays)
+PY
+# trials_per_gpu: 2 on Slurm: max_concurrent 4 makes 2 worker tasks of 2
+# slots, and the 2 trials of a task share its one GPU, at the same time.
+sed -i -e 's/name: quadcancel/name: quadshare/' \
+    -e 's/mode: workers, max_concurrent: 4/mode: workers, max_concurrent: 4, trials_per_gpu: 2/' \
+    -e 's/^sleep .*/sleep 1/' "$TMP/w/spec.yaml" "$TMP/w/trial.sh"
+exp=$TMP/share
+sbatch --chdir="$PWD" --output="$TMP/first-driver3.out" slurm/hpo-driver.sh "$exp" "$TMP/w/spec.yaml" > /dev/null
+wait_stopped "$exp" 120
+wait_no_jobs 60
+grep -q -- "--array=0-1" "$exp/worker.sbatch" || fail "trials_per_gpu 2: 2 worker tasks"
+grep -q -- "--slots 2" "$exp/worker.sbatch" || fail "trials_per_gpu 2: 2 slots"
+$PY - "$exp" <<'PY'
+import os, sys, h5py
+exp = sys.argv[1]
+t = h5py.File(os.path.join(exp, "results.h5"), "r")["trials"][:]
+assert len(t) == 8 and (t["status"] == b"completed").all(), t["status"]
+by_task = {}
+for row in t:
+    gpu, task, arr = open(os.path.join(exp, "trials", "t%06d" % row["trial_id"], "slurm_env")).read().split()
+    by_task.setdefault(task, []).append((gpu, row["start_time"], row["end_time"]))
+assert len(by_task) == 2, by_task.keys()
+for task, rows in by_task.items():
+    assert len({g for g, _, _ in rows}) == 1, ("a task used several GPUs", task, rows)
+    overlap = any(a[1] < b[2] and b[1] < a[2] for i, a in enumerate(rows) for b in rows[i + 1:])
+    assert overlap, ("the task's 2 slots never ran at once", task, rows)
+print("ok: 2 worker tasks, each running 2 trials at once on its one GPU")
 PY
 echo ok

@@ -250,6 +250,23 @@ static void test_top_rung_at_max(void **state)
     hist_free(h);
 }
 
+/* bohb in workers mode: ASHA's schedule, TPE's configs once a rung has a
+ * model (here the promotion rule is what is checked). */
+static void test_bohb_in_workers_mode(void **state)
+{
+    (void)state;
+    hist *h = hist_new("algorithm: {name: bohb}\n");   /* workers is bohb's default */
+    hpo_proposal out[8];
+    assert_int_equal(propose(h, 1, out), 1);
+    expect_new(&out[0], 0, 1);
+    add(h, 0, -1, HPO_STATUS_COMPLETED, 0.4);
+    long best = add(h, 0, -1, HPO_STATUS_COMPLETED, 0.1);
+    add(h, 0, -1, HPO_STATUS_COMPLETED, 0.3);
+    assert_int_equal(propose(h, 1, out), 1);
+    expect_promotion(h, &out[0], best, 1, 3);
+    hist_free(h);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -284,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_brackets_take_turns),
         cmocka_unit_test(test_top_rung_at_max),
         cmocka_unit_test(test_brackets_sized_as_hyperband),
+        cmocka_unit_test(test_bohb_in_workers_mode),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,6 +181,37 @@ static void test_needs_fidelity(void **state)
     spec_free(spec);
 }
 
+/* A budget that cannot finish one iteration is refused, naming what to
+ * set; without budget.max_trials the default covers one whole iteration. */
+static void test_budget_covers_an_iteration(void **state)
+{
+    (void)state;
+    const char *base = "name: hb\ncommand: [./t, \"{epochs}\"]\nspace:\n  x: {type: float, low: 0, high: 1}\n"
+                       "objective: {metric: loss}\nfidelity: {param: epochs, min: 1, max: 81, eta: 3}\n"
+                       "algorithm: {name: %s}\n%s";
+    char yaml[512];
+    hpo_spec *spec = NULL;
+    const hpo_optimizer *opt = NULL;
+    snprintf(yaml, sizeof yaml, base, "hyperband", "budget: {max_trials: 100}\n");
+    assert_int_equal(spec_parse(&spec, "t.yaml", yaml, strlen(yaml)), 0);
+    assert_int_equal(optimizer_for_spec(spec, &opt), HPO_ESPEC);
+    /* 81+27+9+3+1 + 34+11+3+1 + 15+5+1 + 8+2 + 5 = 206 */
+    assert_string_equal(hpo_error_last(), "t.yaml:8:22: budget.max_trials: 100 trials cannot complete one Hyperband "
+                                          "iteration, which plans 206 (fidelity 1..81, eta 3); set max_trials to "
+                                          "at least 206, or a multiple of it");
+    spec_free(spec);
+    snprintf(yaml, sizeof yaml, base, "hyperband", "");
+    assert_int_equal(spec_parse(&spec, "t.yaml", yaml, strlen(yaml)), 0);
+    assert_int_equal(optimizer_for_spec(spec, &opt), 0);
+    assert_int_equal(spec->max_trials, 206);
+    spec_free(spec);
+    snprintf(yaml, sizeof yaml, base, "sh", "");   /* 81 + 27 + 9 + 3 + 1 */
+    assert_int_equal(spec_parse(&spec, "t.yaml", yaml, strlen(yaml)), 0);
+    assert_int_equal(optimizer_for_spec(spec, &opt), 0);
+    assert_int_equal(spec->max_trials, 121);
+    spec_free(spec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_promotes_the_best),
         cmocka_unit_test(test_failed_never_promoted),
         cmocka_unit_test(test_needs_fidelity),
+        cmocka_unit_test(test_budget_covers_an_iteration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
