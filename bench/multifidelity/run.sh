@@ -27,8 +27,9 @@
 #
 #   bench/multifidelity/run.sh
 #   SEEDS=20 OPTUNA_SEEDS=10 BUDGET=100 JOBS=2 bench/multifidelity/run.sh
-# OPTUNA_SEEDS (default SEEDS) runs fewer seeds of Optuna (its TPESampler
-# with the SuccessiveHalvingPruner takes about a minute a run at BUDGET 100);
+# hpo's part takes about 2 minutes; Optuna's about 25 minutes per 10 seeds
+# with JOBS=2 on 2 busy cores (its TPESampler with the SuccessiveHalvingPruner
+# is most of it).  OPTUNA_SEEDS (default SEEDS) runs fewer seeds of Optuna;
 # JOBS Optuna processes run at once (default 2); KEEP=DIR keeps the raw
 # result lines (one per problem, method and seed) in DIR; MLP_TABLE=FILE
 # uses another table.  The summary alone, from kept lines:
