@@ -180,7 +180,7 @@ static void load_table(const char *path)
     for (int d = 0; d < TABLE_DIMS; d++) want *= table.dims[d];
     if (n == 0 || want != n) { fprintf(stderr, "%s: %d rows, not a full grid of %ld\n", path, n, want); exit(1); }
     /* Rows must be in index order (mlp_table.py writes them so): check. */
-    rewind(fp = fopen(path, "r"));
+    if (!(fp = fopen(path, "r"))) { perror(path); exit(1); }
     for (int i = 0; i < n && fgets(line, sizeof line, fp); i++) {
         char *p = line, *end;
         double x[TABLE_DIMS];
