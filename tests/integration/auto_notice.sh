@@ -22,13 +22,14 @@ import sys, h5py
 t = h5py.File(sys.argv[1] + "/results.h5", "r")["trials"][:]
 assert len(t) == 12 and (t["status"] == b"completed").all(), t["status"]
 PY
-# a fidelity (and no max_trials: Hyperband's default, one iteration)
+# a fidelity: BOHB, asynchronous
 sed -e '/^budget:/d' "$TMP/spec.yaml" > "$TMP/fid.yaml"
 printf 'fidelity: {param: epochs, min: 1, max: 9, eta: 3}\n' >> "$TMP/fid.yaml"
 out=$("$HPO" check "$TMP/fid.yaml") || fail "hpo check fidelity: $out"
-assert_contains "$out" "hpo: algorithm auto: hyperband (the spec has a fidelity (epochs)" "check, fidelity"
+assert_contains "$out" "hpo: algorithm auto: bohb (the spec has a fidelity (epochs): BOHB, asynchronous" "check, fidelity"
 printf 'name: n\ncommand: [./t]\nspace:\n  x: {type: float, low: 0, high: 1}\nobjective: {metric: loss}\nalgorithm: random\n' \
     > "$TMP/named.yaml"
+printf '#!/bin/sh\n' > "$TMP/t" && chmod +x "$TMP/t"   # hpo check wants the program there
 out=$("$HPO" check "$TMP/named.yaml") || fail "hpo check named: $out"
 grep -q "algorithm auto" <<<"$out" && fail "a named algorithm got the auto line: $out"
 echo ok

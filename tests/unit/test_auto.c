@@ -53,13 +53,15 @@ static void test_picks(void **state)
     /* conditions alone do not send it to tpe: gp was ahead on the
      * conditional space of bench/optimizers */
     assert_string_equal(picked(conditional, "", why, sizeof why), "gp");
-    /* a fidelity: the multi-fidelity scheduler */
+    /* a fidelity: the multi-fidelity scheduler, BOHB (asynchronous by
+     * default, Hyperband's rounds when mode: rounds) */
     assert_string_equal(picked(numeric, "fidelity: {param: epochs, min: 1, max: 27, eta: 3}\n", why, sizeof why),
-                        "hyperband");
+                        "bohb");
     assert_non_null(strstr(why, "epochs"));
-    /* ... asynchronous in workers mode */
+    assert_non_null(strstr(why, "asynchronous"));
     assert_string_equal(picked(numeric, "fidelity: {param: epochs, min: 1, max: 27, eta: 3}\n"
-                                        "parallel: {mode: workers}\n", why, sizeof why), "asha");
+                                        "parallel: {mode: rounds}\n", why, sizeof why), "bohb");
+    assert_non_null(strstr(why, "Hyperband's rounds"));
     /* a named algorithm is left alone */
     assert_string_equal(picked(numeric, "algorithm: random\n", why, sizeof why), "random");
 }
