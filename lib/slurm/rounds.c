@@ -75,7 +75,8 @@ char *slurm_shell_quote(const char *s);
  *              same quoted word: double quotes let $(...) and ` run;
  *   @KEY@      the value with control characters shown as '?', for
  *              comments and #SBATCH lines, where a newline would start a
- *              command of its own. */
+ *              command of its own (@SBATCH_LINES@ keeps the newlines
+ *              between its lines, each already cleaned by add_line). */
 static char *render(const char *tmpl, const char *const *vars)
 {
     size_t cap = strlen(tmpl) + 1024, len = 0;
@@ -98,8 +99,10 @@ static char *render(const char *tmpl, const char *const *vars)
                         skip = klen + 4;
                     } else {
                         value = xstrdup(vars[i + 1]);
+                        /* SBATCH_LINES is lines, each cleaned by add_line */
+                        int lines = strcmp(vars[i], "SBATCH_LINES") == 0;
                         for (char *v = value; *v; v++)
-                            if ((unsigned char)*v < 0x20 || *v == 0x7f) *v = '?';
+                            if (((unsigned char)*v < 0x20 && !(lines && *v == '\n')) || *v == 0x7f) *v = '?';
                         skip = klen + 2;
                     }
                 }

@@ -15,7 +15,7 @@ printf 'name: alive\ncommand: [./wait.sh, "{x}"]\nspace:\n  x: {type: float, low
 exp=$TMP/exp
 (cd "$TMP" && exec "$HPO" run spec.yaml --exp "$exp" --quiet > "$TMP/out" 2>&1) &
 run=$!
-trap 'kill -9 $run 2>/dev/null; touch "$exp/go"; sleep 0.3; rm -rf "$TMP"' EXIT
+trap 'kill -9 $run 2>/dev/null || :; touch "$exp/go"; sleep 0.3; rm -rf "$TMP"' EXIT
 for _ in $(seq 1 600); do
     [ "$(ls "$exp"/trials/t*/ready 2>/dev/null | wc -l)" = 2 ] && [ -f "$exp/results.h5" ] && break
     sleep 0.05

@@ -52,7 +52,7 @@ open(out, "w").write("%d %d %.1f\n" % (n0, reads, time.monotonic() - t0))
 f.close()
 PY
 holder=$!
-trap 'kill $holder 2>/dev/null; rm -rf "$TMP"' EXIT
+trap 'kill $holder 2>/dev/null || :; rm -rf "$TMP"' EXIT   # clean-up only
 sleep 0.5   # the holder has the file open before the sweep goes on
 
 "$HPO" run "$TMP/spec.yaml" --exp "$exp" --allow-spec-change > "$TMP/run.out" 2> "$TMP/run.err" &
