@@ -20,7 +20,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden -Ilib
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
 HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null) -lhdf5_hl
-LIBS    := $(HDF5_LIBS) -lyaml -lcrypto -lz -lm -ldl -lpthread
+LIBS    := $(HDF5_LIBS) -lyaml -lcrypto -llapacke -lopenblas -lz -lm -ldl -lpthread
 CFLAGS  += $(HDF5_CFLAGS)
 
 # libslurm when its header is there (NO_LIBSLURM=1 builds the CLI backend only).
@@ -150,7 +150,8 @@ install: all
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-dev libyaml-dev libhdf5-dev hdf5-tools libcmocka-dev \
                 libssl-dev zlib1g-dev python3 python3-h5py python3-numpy \
                 slurm-wlm slurmctld slurmd munge libslurm-dev \
-                python3-pandas python3-matplotlib chromium
+                python3-pandas python3-matplotlib chromium \
+                liblapacke-dev libopenblas-dev python3-optuna python3-cmaes python3-scipy python3-mpmath
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A damaged results.h5 is rebuilt here too, when no driver holds the
- * experiment (one that does rebuilds it itself). */
+/* A damaged or deleted results.h5 is published again here too, when no
+ * driver holds the experiment (one that does publishes it itself). */
 static int rebuild_if_damaged(hpo_experiment *e, const char *dir)
 {
     char msg[512];
@@ -30,7 +30,7 @@ static int rebuild_if_damaged(hpo_experiment *e, const char *dir)
     int r = experiment_lock(e);
     if (r == HPO_ELOCKED)
         return hpo_error(HPO_ECORRUPT, "%s; the process driving %s will rebuild it", msg, dir);
-    if (r == 0) r = ingest(e, NULL);   /* says so on stderr, keeps the damaged file aside */
+    if (r == 0) r = ingest(e, NULL);   /* says so on stderr and publishes it again */
     experiment_unlock(e);
     return r;
 }
@@ -43,7 +43,7 @@ int cli_open_results(const char *dir, hpo_experiment **e, hpo_store **st)
     r = store_open(st, path, (*e)->spec, 0);
     /* Missing although rounds were planned: deleted; rebuild it likewise. */
     if (r == HPO_ENOTFOUND && plan_count(*e) > 0) {
-        fprintf(stderr, "hpo: %s: missing; rebuilding it from plans and journals\n", path);
+        fprintf(stderr, "hpo: %s: missing; publishing it again\n", path);
         r = HPO_ECORRUPT;
     }
     if (r == HPO_ECORRUPT && (r = rebuild_if_damaged(*e, dir)) == 0) r = store_open(st, path, (*e)->spec, 0);
@@ -70,7 +70,11 @@ static void print_workers(hpo_experiment *e, hpo_store *st, int stopped)
         if (experiment_trial_alive(e, t[i].trial_id)) {
             if (running++ >= 20) continue;
             printf("running:    trial %zu%s", i, budget);
-            if (t[i].node[0]) printf(" on %s", t[i].node);
+            if (t[i].node[0]) {
+                char *node = escape_controls(t[i].node);
+                printf(" on %s", node);
+                free(node);
+            }
             if (t[i].slurm_job_id > 0) printf(", Slurm job %lld", (long long)t[i].slurm_job_id);
             if (isfinite(t[i].start_time)) printf(", for %.0f s", now - t[i].start_time);
             printf("\n");
@@ -92,7 +96,11 @@ static void print_workers(hpo_experiment *e, hpo_store *st, int stopped)
             for (int i = 0; i < nt; i++) {
                 live |= !slurm_state_is_final(tasks[i].state);
                 if (tasks[i].task < 0) printf(" tasks %s %s;", tasks[i].pending_tasks, tasks[i].state);
-                else printf(" %d %s%s%s;", tasks[i].task, tasks[i].state, tasks[i].node[0] ? " on " : "", tasks[i].node);
+                else {
+                    char *node = escape_controls(tasks[i].node);
+                    printf(" %d %s%s%s;", tasks[i].task, tasks[i].state, node[0] ? " on " : "", node);
+                    free(node);
+                }
             }
             printf("\n");
         } else {
@@ -221,6 +229,22 @@ static void status_json(const hpo_experiment *e, hpo_store *st, const hpo_summar
     printf("}\n");
 }
 
+/* Running and waiting counted from what is alive, not from what results.h5
+ * last said: a trial is running while some process holds its lock (the
+ * runner takes it for as long as the trial runs, and it frees itself when
+ * that process dies), waiting otherwise until it has a final record. */
+static void count_alive(const hpo_experiment *e, hpo_store *st, hpo_summary *s)
+{
+    const hpo_trial_row *t = store_trials(st);
+    size_t n = store_n_trials(st);
+    s->n_running = s->n_waiting = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (status_is_terminal(t[i].status) && strcmp(t[i].status, HPO_STATUS_CANCELLED) != 0) continue;
+        if (experiment_trial_alive(e, t[i].trial_id)) s->n_running++;
+        else s->n_waiting++;
+    }
+}
+
 int cmd_status(int argc, char **argv)
 {
     int json = argc == 3 && strcmp(argv[2], "--json") == 0;
@@ -232,6 +256,7 @@ int cmd_status(int argc, char **argv)
     const hpo_spec *spec = e->spec;
     hpo_summary s;
     driver_summary(spec, st, &s);
+    count_alive(e, st, &s);
     if (json) {
         status_json(e, st, &s);
         store_close(st);
@@ -249,14 +274,21 @@ int cmd_status(int argc, char **argv)
     const hpo_trial_row *t = store_trials(st);
     int shown = 0;
     for (size_t i = 0; i < s.n_trials; i++)
-        if (status_is_failure(t[i].status) && shown++ < 10)
-            printf("failed:     trial %zu (%s): %s\n", i, t[i].status, t[i].reason);
+        if (status_is_failure(t[i].status) && shown++ < 10) {
+            char *reason = escape_controls(t[i].reason);   /* it may come from the trial's stderr */
+            printf("failed:     trial %zu (%s): %s\n", i, t[i].status, reason);
+            free(reason);
+        }
     playbook_print(stdout, "playbook:   ", spec, st);
     char *stop = NULL;
     int stopped = store_get_attr(st, "stop_reason", &stop) == 0;
     if (optimizer_sweep_mode(spec) == HPO_MODE_WORKERS) print_workers(e, st, stopped);
     else print_slurm_round(e, st, stopped);
-    if (stopped) printf("stopped:    %s\n", stop);
+    if (stopped) {
+        char *text = escape_controls(stop);
+        printf("stopped:    %s\n", text);
+        free(text);
+    }
     free(stop);
     store_close(st);
     experiment_free(e);
@@ -352,16 +384,24 @@ int cmd_best(int argc, char **argv)
     return EXIT_OK;
 }
 
-/* A CSV field: quoted when it holds a comma, quote or newline. */
-static void csv_field(const char *s)
+/* A CSV field: control characters escaped (escape_controls: a reason
+ * from a trial's stderr must not reach a terminal or spreadsheet raw),
+ * quoted when it holds a comma or quote. */
+static void csv_field(const char *raw)
 {
-    if (!strpbrk(s, ",\"\n\r")) { fputs(s, stdout); return; }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"') putchar('"');
-        putchar(*s);
+    char *esc = escape_controls(raw);
+    const char *s = esc;
+    if (!strpbrk(s, ",\"")) {
+        fputs(s, stdout);
+    } else {
+        putchar('"');
+        for (; *s; s++) {
+            if (*s == '"') putchar('"');
+            putchar(*s);
+        }
+        putchar('"');
     }
-    putchar('"');
+    free(esc);
 }
 
 static void csv_double(double v)

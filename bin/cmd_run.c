@@ -22,6 +22,15 @@
 #include <unistd.h>
 
 /* The best trial and its config, as `hpo run` ends with. */
+/* `algorithm: auto` (the default): which one it picked and why. */
+static void print_auto_choice(FILE *f, const hpo_spec *spec)
+{
+    if (strcmp(spec->algorithm, "auto") != 0) return;
+    char why[256];
+    const char *name = optimizer_auto(spec, why, sizeof why);
+    fprintf(f, "hpo: algorithm auto: %s (%s)\n", name, why);
+}
+
 static void print_best(hpo_experiment *e)
 {
     char *path = experiment_results_path(e);
@@ -136,6 +145,7 @@ int cmd_run(int argc, char **argv)
         if (workers) fprintf(stderr, "workers mode: %d trials at once, each started as soon as a slot frees)\n",
                              e->spec->max_concurrent);
         else fprintf(stderr, "rounds mode)\n");
+        print_auto_choice(stderr, e->spec);
     }
     pg.spec = e->spec;
     catch_signals(0);
@@ -249,12 +259,14 @@ int cmd_check(int argc, char **argv)
     const hpo_optimizer *opt = NULL;
     int r = spec_load(&spec, argv[1]);
     if (r == 0) r = optimizer_for_spec(spec, &opt);
+    if (r == 0) r = spec_check_runnable(spec);   /* as hpo run does */
     if (r != 0) {
         spec_free(spec);
         return cli_fail(r);
     }
     printf("%s: ok: '%s', %d parameters, %s search, up to %ld trials\n", argv[1], spec->name,
            spec->space.n, spec->algorithm, spec->max_trials);
+    print_auto_choice(stdout, spec);
     spec_free(spec);
     return EXIT_OK;
 }

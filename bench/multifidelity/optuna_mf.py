@@ -2,9 +2,12 @@
 """Optuna's pruners on the objectives of bench_mf.c (mf_functions.h), for
 bench/multifidelity/run.sh.
 
-Methods: tpe-hb (TPESampler + HyperbandPruner) and random-sha (RandomSampler
-+ SuccessiveHalvingPruner), both with min_resource = the fidelity's minimum,
-max_resource = its maximum, reduction_factor 3.  A trial reports its value
+Methods: random-sha, tpe-sha, random-hb, tpe-hb: RandomSampler or
+TPESampler (Optuna's defaults, seeded) with SuccessiveHalvingPruner or
+HyperbandPruner, min_resource = the fidelity's minimum, max_resource
+(Hyperband) = its maximum, reduction_factor 3.  One study runs its trials
+one after another (n_jobs 1: every pruning decision sees every earlier
+trial, Optuna's most informed setting).  A trial reports its value
 at every step of the fidelity (epochs 1..27; z = 3..100) and stops when
 pruned; it costs the fidelity it reached (epochs, or z), which is what a
 trial promoted from a checkpoint costs in bench_mf.c.  A study stops before
@@ -15,7 +18,13 @@ quality is its true (noiseless, maximum-fidelity) value.
 Output: the lines of bench_mf.c,
   FUNC METHOD SEED best=.. to_target=..|inf cost_to_target=..|inf trials=N used=..
 
+mlp-digits (with --mlp-table FILE, mlp_table.py's output): the learning
+curves of scikit-learn's MLPClassifier on the digits, looked up; the space is
+the grid's indices (ints) and the activation (categorical), as in bench_mf.c;
+the target is the 1% quantile of the grid's final losses.
+
 usage: optuna_mf.py [--seeds N] [--seed0 K] [--budget FULL_EVALS] [--func NAME] [--method NAME]
+                    [--mlp-table FILE]
 """
 import argparse
 import math
@@ -93,13 +102,33 @@ def hartmann6_cost(z):
     return 0.05 + 0.95 * (z / 100.0) ** 2
 
 
+# ---- the MLP learning curves (mlp_table.py) ----
+MLP_ACTS = ["relu", "tanh", "logistic"]
+
+
+class Table:
+    def __init__(self, path):
+        rows = [line.split() for line in open(path) if line.strip()]
+        self.dims = [max(int(r[d]) for r in rows) + 1 for d in range(5)]
+        self.curves = {tuple(int(v) for v in r[:5]): [float(v) for v in r[5:]] for r in rows}
+        self.epochs = len(rows[0]) - 5
+        final = sorted(c[-1] for c in self.curves.values())
+        self.target = final[(len(final) + 99) // 100 - 1]
+
+
 class Func:
     def __init__(self, name, zmin, zmax, target, bias=0.0, noise=0.0):
         self.name, self.zmin, self.zmax, self.target = name, zmin, zmax, target
         self.bias, self.noise = bias, noise
         self.curves = name == "curves"
+        self.table = None
 
     def sample(self, trial):
+        if self.table:
+            t = self.table
+            return (trial.suggest_int("lr", 0, t.dims[0] - 1), trial.suggest_int("alpha", 0, t.dims[1] - 1),
+                    trial.suggest_int("width", 0, t.dims[2] - 1), trial.suggest_int("batch", 0, t.dims[3] - 1),
+                    MLP_ACTS.index(trial.suggest_categorical("act", MLP_ACTS)))
         if self.curves:
             return (trial.suggest_float("lr", 1e-4, 1.0, log=True),
                     trial.suggest_float("momentum", 0.5, 0.99),
@@ -108,12 +137,14 @@ class Func:
         return tuple(trial.suggest_float("x%d" % j, 0.0, 1.0) for j in range(6))
 
     def value(self, x, z, noisy=True):
+        if self.table:
+            return self.table.curves[x][z - 1]
         if self.curves:
             return curve_loss(x, z, noisy)
         return hartmann6_mf(x, z, self.bias, self.noise, noisy)
 
     def cost(self, z):
-        return z / self.zmax if self.curves else hartmann6_cost(z)
+        return hartmann6_cost(z) if self.name.startswith("mfh6") else z / self.zmax
 
 
 # The targets: the 1% quantile of the true value of a random config (see run.sh).
@@ -124,12 +155,18 @@ FUNCS = {
 }
 
 
+METHODS = ["random-sha", "tpe-sha", "random-hb", "tpe-hb"]
+
+
 def run_one(f, method, seed, total):
-    if method == "tpe-hb":
+    sampler_name, pruner_name = method.split("-")
+    if sampler_name == "tpe":
         sampler = optuna.samplers.TPESampler(seed=seed)
-        pruner = optuna.pruners.HyperbandPruner(min_resource=f.zmin, max_resource=f.zmax, reduction_factor=3)
     else:
         sampler = optuna.samplers.RandomSampler(seed=seed)
+    if pruner_name == "hb":
+        pruner = optuna.pruners.HyperbandPruner(min_resource=f.zmin, max_resource=f.zmax, reduction_factor=3)
+    else:
         pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=f.zmin, reduction_factor=3)
     study = optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
     st = dict(used=0.0, cost=0.0, best_obs=math.inf, best_true=math.nan, to_target=math.inf,
@@ -171,14 +208,19 @@ def main():
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--seed0", type=int, default=0)
     ap.add_argument("--budget", type=float, default=200, help="total budget, in full evaluations")
-    ap.add_argument("--func", choices=sorted(FUNCS))
-    ap.add_argument("--method", choices=["tpe-hb", "random-sha"])
+    ap.add_argument("--func", choices=sorted(FUNCS) + ["mlp-digits"])
+    ap.add_argument("--method", choices=METHODS)
+    ap.add_argument("--mlp-table")
     args = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
+    if args.mlp_table:
+        t = Table(args.mlp_table)
+        FUNCS["mlp-digits"] = Func("mlp-digits", 1, t.epochs, t.target)
+        FUNCS["mlp-digits"].table = t
     for name, f in FUNCS.items():
         if args.func and name != args.func:
             continue
-        for method in ("tpe-hb", "random-sha"):
+        for method in METHODS:
             if args.method and method != args.method:
                 continue
             for seed in range(args.seed0, args.seed0 + args.seeds):

@@ -1,7 +1,7 @@
 /*
  * bench_opt.c -- hpo's single-fidelity optimizers (random, sobol, tpe (its
- * default, multivariate), tpe-uv (multivariate: false), and cmaes/pshe2
- * when the optimizer table has them) on
+ * default, multivariate), tpe-uv (multivariate: false), cmaes, pshe2, gp,
+ * and auto, the default, which picks one of them by the spec) on
  * synthetic functions and on tabular benchmarks, driven in process the way
  * `hpo run` drives them: spec_parse from YAML, optimizer_for_spec, then
  * propose round after round from the history so far, every trial of a round
@@ -13,10 +13,11 @@
  *                   [--batch 1|8] [--method custom --name OPTIMIZER --algorithm 'YAML' (for tuning)]
  *       one line per (function, method, batch, seed):
  *       synth FUNC METHOD/bBATCH SEED LOG10_REGRET@25 @50 @100 @200 MS_PER_PROPOSAL
- *   bench_opt tab FILE.csv.gz min|max [--seeds N] [--trials T]
- *       tab NAME METHOD/bBATCH SEED REGRET@50 @100 @200 MS_PER_PROPOSAL
- *   bench_opt perf [--n 10000] [--func F]
- *       perf FUNC METHOD N MS_PER_PROPOSAL (one proposal after N past trials)
+ *   bench_opt tab FILE.csv.gz min|max [--seeds N] [--seed0 S] [--trials T] [--method M] [--batch Q]
+ *       tab NAME METHOD/bBATCH SEED REGRET@25 @50 @100 @200 MS_PER_PROPOSAL
+ *   bench_opt perf [--n 10000] [--func F] [--method M]
+ *       perf FUNC METHOD N MS_PER_PROPOSAL CPU_MS_PER_PROPOSAL (one proposal after N
+ *       past trials; wall and process CPU time)
  *
  * Regret: synthetic functions are noiseless; simple regret = best value so
  * far - the known minimum, floored at 1e-9 before log10.  Tabular: each
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "store/journal.h"
@@ -90,6 +92,55 @@ static double mixed(const double *x)
     return l * l + 0.1 * d * d + offset[a] + 2 * p * p;
 }
 
+/* Rugged functions (Surjanovic & Bingham's definitions), minimum 0 except
+ * Styblinski-Tang's -39.16616570377142 d. */
+static double levy6(const double *x)
+{
+    double w[6], f;
+    for (int i = 0; i < 6; i++) w[i] = 1 + (x[i] - 1) / 4;
+    f = pow(sin(M_PI * w[0]), 2);
+    for (int i = 0; i < 5; i++) f += pow(w[i] - 1, 2) * (1 + 10 * pow(sin(M_PI * w[i] + 1), 2));
+    return f + pow(w[5] - 1, 2) * (1 + pow(sin(2 * M_PI * w[5]), 2));
+}
+
+static double schwefel4(const double *x)
+{
+    double f = 418.9828872724338 * 4;
+    for (int i = 0; i < 4; i++) f -= x[i] * sin(sqrt(fabs(x[i])));
+    return f;
+}
+
+static double rastrigin8(const double *x)
+{
+    double f = 10 * 8;
+    for (int i = 0; i < 8; i++) f += x[i] * x[i] - 10 * cos(2 * M_PI * x[i]);
+    return f;
+}
+
+static double styblinski10(const double *x)
+{
+    double f = 0;
+    for (int i = 0; i < 10; i++) f += 0.5 * (pow(x[i], 4) - 16 * x[i] * x[i] + 5 * x[i]);
+    return f;
+}
+
+/* Conditional: model lin (lr, l2 active) or tree (depth, frac active);
+ * the tree branch holds the minimum 0, lin's best is 0.2. */
+static double cond(const double *x)
+{
+    if (x[0] == 0) {
+        double a = log10(x[1]) + 2, b = log10(x[2]) + 4;
+        return a * a + 0.5 * b * b + 0.2;
+    }
+    return 0.05 * (x[3] - 7) * (x[3] - 7) + 3 * (x[4] - 0.6) * (x[4] - 0.6);
+}
+
+#define FLOATS4(lo, hi) \
+    "  x0: {type: float, low: " lo ", high: " hi "}\n  x1: {type: float, low: " lo ", high: " hi "}\n" \
+    "  x2: {type: float, low: " lo ", high: " hi "}\n  x3: {type: float, low: " lo ", high: " hi "}\n"
+#define FLOATS2(i, j, lo, hi) \
+    "  x" #i ": {type: float, low: " lo ", high: " hi "}\n  x" #j ": {type: float, low: " lo ", high: " hi "}\n"
+
 typedef struct func {
     const char *name;
     const char *space;
@@ -118,6 +169,20 @@ static const func funcs[] = {
      "  lr: {type: float, low: 1.0e-5, high: 1, log: true}\n  depth: {type: int, low: 1, high: 20}\n"
      "  act: {type: choice, values: [a, b, c, d]}\n  drop: {type: float, low: 0, high: 1}\n",
      mixed, 0},
+    {"levy6", FLOATS4("-10", "10") FLOATS2(4, 5, "-10", "10"), levy6, 0},
+    {"schwefel4", FLOATS4("-500", "500"), schwefel4, 0},
+    {"rastrigin8", FLOATS4("-5.12", "5.12") FLOATS2(4, 5, "-5.12", "5.12") FLOATS2(6, 7, "-5.12", "5.12"),
+     rastrigin8, 0},
+    {"styblinski10",
+     FLOATS4("-5", "5") FLOATS2(4, 5, "-5", "5") FLOATS2(6, 7, "-5", "5") FLOATS2(8, 9, "-5", "5"),
+     styblinski10, -391.6616570377142},
+    {"cond",
+     "  model: {type: choice, values: [lin, tree]}\n"
+     "  lr: {type: float, low: 1.0e-4, high: 1, log: true, when: \"model == lin\"}\n"
+     "  l2: {type: float, low: 1.0e-6, high: 0.1, log: true, when: \"model == lin\"}\n"
+     "  depth: {type: int, low: 1, high: 12, when: \"model == tree\"}\n"
+     "  frac: {type: float, low: 0.1, high: 1, when: \"model == tree\"}\n",
+     cond, 0},
 };
 #define NFUNCS ((int)(sizeof funcs / sizeof *funcs))
 
@@ -130,6 +195,8 @@ static struct { const char *label, *name, *algorithm; } methods[] = {
     {"tpe-uv", "tpe", "{name: tpe, multivariate: false}"},
     {"cmaes", "cmaes", "cmaes"},
     {"pshe2", "pshe2", "pshe2"},
+    {"gp", "gp", "gp"},
+    {"auto", "auto", "auto"},
     {"custom", "", ""},      /* --algorithm TEXT --name NAME (tuning) */
 };
 #define NMETHODS ((int)(sizeof methods / sizeof *methods))
@@ -146,13 +213,17 @@ typedef struct run {
     int proposals;
 } run;
 
+/* budget.max_trials of the specs: the sweep's length (--trials), as a user
+ * would write it -- `auto` picks by it. */
+static long spec_max_trials = 200;
+
 static hpo_spec *make_spec(const char *space, const char *algorithm, int seed, int maximize)
 {
     size_t len = strlen(space) + 512;
     char *yaml = xmalloc(len);
     snprintf(yaml, len, "name: bench-opt\ncommand: [./t]\nspace:\n%sobjective: {metric: y, mode: %s}\n"
-                        "algorithm: %s\nbudget: {max_trials: 100000000}\nseed: %d\n",
-             space, maximize ? "max" : "min", algorithm, seed);
+                        "algorithm: %s\nbudget: {max_trials: %ld}\nseed: %d\n",
+             space, maximize ? "max" : "min", algorithm, spec_max_trials, seed);
     hpo_spec *spec = NULL;
     int r = spec_parse(&spec, "bench.yaml", yaml, strlen(yaml));
     free(yaml);
@@ -162,7 +233,8 @@ static hpo_spec *make_spec(const char *space, const char *algorithm, int seed, i
 /* NULL (and a note) when the method is not in this build or refuses the space. */
 static run *run_new(const char *space, int m, int seed, int maximize)
 {
-    if (!*methods[m].name || !optimizer_find(methods[m].name)) return NULL;
+    if (!*methods[m].name || (strcmp(methods[m].name, "auto") != 0 && !optimizer_find(methods[m].name)))
+        return NULL;
     hpo_spec *spec = make_spec(space, methods[m].algorithm, seed, maximize);
     const hpo_optimizer *opt = NULL;
     if (!spec || optimizer_for_spec(spec, &opt) != 0) {
@@ -440,14 +512,15 @@ static double eval_table(void *ctx, const double *x)
     return c->t->seed_values[idx * (size_t)c->t->ns + (size_t)s];
 }
 
-static void tab(const char *path, int maximize, int seeds, int trials)
+static void tab(const char *path, int maximize, int seed0, int seeds, int trials, const char *only_method)
 {
-    static const int tab_checkpoints[] = {50, 100, 200};
+    static const int tab_checkpoints[] = {25, 50, 100, 200};
     table *t = table_load(path, maximize);
     for (int m = 0; m < NMETHODS; m++)
         for (int b = 0; b < 2; b++) {
             int q = b ? 8 : 1;
-            for (int seed = 0; batch_wanted(q) && seed < seeds; seed++) {
+            if (only_method && strcmp(only_method, methods[m].label) != 0) continue;
+            for (int seed = seed0; batch_wanted(q) && seed < seed0 + seeds; seed++) {
                 run *r = run_new(t->space, m, seed, maximize);
                 if (!r) break;
                 tab_ctx c = {.t = t};
@@ -456,7 +529,7 @@ static void tab(const char *path, int maximize, int seeds, int trials)
                 printf("tab %s %s/b%d %d", t->name, methods[m].label, q, seed);
                 double best_obs = maximize ? -INFINITY : INFINITY, regret = NAN;
                 size_t i = 0;
-                for (int cp = 0; cp < 3; cp++) {
+                for (int cp = 0; cp < 4; cp++) {
                     for (; i < r->n && (int)i < tab_checkpoints[cp]; i++) {
                         double y = r->rows[i].objective;
                         if (maximize ? y > best_obs : y < best_obs) {
@@ -483,7 +556,7 @@ static void perf(int n, const char *only_func, const char *only_method)
         const func *f = &funcs[fi];
         if (only_func && strcmp(only_func, f->name) != 0) continue;
         for (int m = 0; m < NMETHODS; m++) {
-            if (strcmp(methods[m].name, "tpe") != 0) continue;
+            if (strcmp(methods[m].name, "tpe") != 0 && strcmp(methods[m].name, "gp") != 0) continue;
             if (only_method && strcmp(only_method, methods[m].label) != 0) continue;
             run *r = run_new(f->space, m, 0, 0);
             if (!r) continue;
@@ -497,8 +570,15 @@ static void perf(int n, const char *only_func, const char *only_method)
                 run_add(r, i, x, f->f(x));
             }
             int reps = 20;
+            struct timespec c0, c1;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
             for (int i = 0; i < reps; i++) run_propose(r, n + i, 1, vals);
-            printf("perf %s %s %d %.4f\n", f->name, methods[m].label, n, 1e3 * r->propose_s / r->proposals);
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+            /* CPU time too: on shared cores the wall time says more about
+             * the neighbours than about the optimizer. */
+            double cpu = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
+            printf("perf %s %s %d %.4f %.4f\n", f->name, methods[m].label, n, 1e3 * r->propose_s / r->proposals,
+                   1e3 * cpu / reps);
             fflush(stdout);
             run_free(r);
         }
@@ -532,8 +612,9 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--method") == 0) method = argv[i + 1];
         else { fprintf(stderr, "bench_opt: unknown option %s\n", argv[i]); return 2; }
     }
+    spec_max_trials = strcmp(argv[1], "perf") == 0 ? n + 100 : trials;
     if (strcmp(argv[1], "synth") == 0) synth(seed0, seeds, trials, func, method);
-    else if (strcmp(argv[1], "tab") == 0) tab(path, maximize, seeds, trials);
+    else if (strcmp(argv[1], "tab") == 0) tab(path, maximize, seed0, seeds, trials, method);
     else if (strcmp(argv[1], "perf") == 0) perf(n, func, method);
     else { fprintf(stderr, "bench_opt: unknown mode %s\n", argv[1]); return 2; }
     return 0;

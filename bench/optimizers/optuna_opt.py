@@ -62,6 +62,42 @@ def mixed(x):
     return lr * lr + 0.1 * (x[1] - 7) ** 2 + offset[a] + 2 * (x[3] - 0.3) ** 2
 
 
+def levy6(x):
+    w = [1 + (v - 1) / 4 for v in x]
+    f = math.sin(math.pi * w[0]) ** 2
+    f += sum((w[i] - 1) ** 2 * (1 + 10 * math.sin(math.pi * w[i] + 1) ** 2) for i in range(5))
+    return f + (w[5] - 1) ** 2 * (1 + math.sin(2 * math.pi * w[5]) ** 2)
+
+
+def schwefel4(x):
+    return 418.9828872724338 * 4 - sum(v * math.sin(math.sqrt(abs(v))) for v in x)
+
+
+def rastrigin8(x):
+    return 80 + sum(v * v - 10 * math.cos(2 * math.pi * v) for v in x)
+
+
+def styblinski10(x):
+    return sum(0.5 * (v ** 4 - 16 * v * v + 5 * v) for v in x)
+
+
+def cond(x):
+    """x = [model, lr, l2, depth, frac], None where inactive (bench_opt.c)."""
+    if x[0] == "lin":
+        a, b = math.log10(x[1]) + 2, math.log10(x[2]) + 4
+        return a * a + 0.5 * b * b + 0.2
+    return 0.05 * (x[3] - 7) ** 2 + 3 * (x[4] - 0.6) ** 2
+
+
+def cond_suggest(trial):
+    """The conditional space, define-by-run (the only way Optuna has)."""
+    model = trial.suggest_categorical("model", ["lin", "tree"])
+    if model == "lin":
+        return [model, trial.suggest_float("lr", 1e-4, 1, log=True), trial.suggest_float("l2", 1e-6, 0.1, log=True),
+                None, None]
+    return [model, None, None, trial.suggest_int("depth", 1, 12), trial.suggest_float("frac", 0.1, 1)]
+
+
 def floats(names, low, high, log=False):
     return [(n, FloatDistribution(low, high, log=log)) for n in names]
 
@@ -74,6 +110,11 @@ FUNCS = {
     "mixed": ([("lr", FloatDistribution(1e-5, 1, log=True)), ("depth", IntDistribution(1, 20)),
                ("act", CategoricalDistribution(["a", "b", "c", "d"])), ("drop", FloatDistribution(0, 1))],
               mixed, 0.0),
+    "levy6": (floats(["x%d" % i for i in range(6)], -10, 10), levy6, 0.0),
+    "schwefel4": (floats(["x%d" % i for i in range(4)], -500, 500), schwefel4, 0.0),
+    "rastrigin8": (floats(["x%d" % i for i in range(8)], -5.12, 5.12), rastrigin8, 0.0),
+    "styblinski10": (floats(["x%d" % i for i in range(10)], -5, 5), styblinski10, -391.6616570377142),
+    "cond": (None, cond, 0.0),     # define-by-run: cond_suggest
 }
 
 
@@ -85,10 +126,17 @@ def have_cmaes():
         return False
 
 
-def samplers():
+def samplers(conditional=False):
+    """Every sampler of this Optuna (3.1: no GPSampler yet) that can serve
+    the space; group=True only where there are conditions (elsewhere it is
+    multivariate TPE)."""
     s = [("optuna-random", lambda seed: optuna.samplers.RandomSampler(seed=seed)),
+         ("optuna-qmc", lambda seed: optuna.samplers.QMCSampler(seed=seed, scramble=True)),
          ("optuna-tpe", lambda seed: optuna.samplers.TPESampler(seed=seed)),
          ("optuna-tpe-mv", lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True))]
+    if conditional:
+        s.append(("optuna-tpe-group",
+                  lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True)))
     if have_cmaes():
         s.append(("optuna-cmaes", lambda seed: optuna.samplers.CmaEsSampler(seed=seed)))
     else:
@@ -99,13 +147,18 @@ def samplers():
 def run(sampler, space, evaluate, trials):
     """Ask/tell `trials` times; the objective values and the mean ask() time."""
     study = optuna.create_study(sampler=sampler)
-    dists = dict(space)
+    dists = dict(space) if space else None
     ys, spent = [], 0.0
     for _ in range(trials):
         t0 = time.perf_counter()
-        trial = study.ask(dists)
+        if space:
+            trial = study.ask(dists)
+            x = [trial.params[n] for n, _ in space]
+        else:    # define-by-run: the sampler's time is in the suggest calls
+            trial = study.ask()
+            x = cond_suggest(trial)
         spent += time.perf_counter() - t0
-        y = evaluate([trial.params[n] for n, _ in space])
+        y = evaluate(x)
         study.tell(trial, y)
         ys.append(y)
     return ys, 1e3 * spent / trials
@@ -115,9 +168,11 @@ def synth(args):
     for name, (space, f, fmin) in FUNCS.items():
         if args.func and args.func != name:
             continue
-        for label, make in samplers():
+        for label, make in samplers(conditional=space is None):
             if args.method and args.method != label:
                 continue
+            if label == "optuna-cmaes" and space is None:
+                continue    # CMA-ES samples conditional parameters at random: that is random search
             for seed in range(args.seed0, args.seed0 + args.seeds):
                 ys, ms = run(make(seed), space, f, args.trials)
                 out, best = [], math.inf
@@ -171,7 +226,7 @@ def tab(args):
 
             ys, ms = run(make(seed), space, evaluate, args.trials)
             out, best_obs, regret, i = [], math.inf, math.nan, 0
-            for c in (50, 100, 200):
+            for c in (25, 50, 100, 200):
                 for i in range(i, min(c, len(ys))):
                     if ys[i] < best_obs:
                         best_obs = ys[i]
@@ -185,7 +240,7 @@ def perf(args):
     """Time ask() after N trials (uniform random configs, evaluated) with
     TPESampler and TPESampler(multivariate=True)."""
     for name, (space, f, _) in FUNCS.items():
-        if args.func and args.func != name:
+        if (args.func and args.func != name) or space is None:
             continue
         rnd = random.Random(4242)
         dists = dict(space)

@@ -2,16 +2,28 @@
 """summarize.py -- the tables of bench/optimizers from the lines of
 bench_opt and optuna_opt.py on stdin (formats in bench_opt.c):
 
-  1. synthetic functions: per function and optimizer, median [q1, q3] of
-     log10 simple regret at 25, 50, 100, 200 trials, and ms per proposal;
-  2. tabular benchmarks: median regret at 50, 100, 200 trials;
-  3. proposal time with N past trials;
-  4. the aim: hpo's tpe (sequential) against Optuna's TPESampler at 100
-     trials, per function: no worse everywhere, better on at least half.
+  1. per problem (synthetic function or tabular data set) and optimizer:
+     median [q1, q3] over seeds of the regret (log10 for the synthetic
+     functions, plain for the tables) at 25, 50, 100 and 200 trials, and
+     ms per proposal;
+  2. proposal time with N past trials (wall and, for hpo, CPU);
+  3. the aim, at 100 trials, sequential: per problem, Optuna's best sampler
+     there (lowest median) against hpo's best optimizer there and against
+     `auto`, decided by a paired Wilcoxon signed-rank test over the seeds
+     (p < 0.05); "tie" when the test cannot tell.  Met when hpo's best and
+     auto lose nowhere and hpo's best wins on at least half the problems.
 """
 import collections
 import math
 import sys
+
+try:
+    from scipy.stats import wilcoxon
+except ImportError:      # the tables without the test
+    wilcoxon = None
+
+CHECKPOINTS = (25, 50, 100, 200)
+AT = 2                   # index of 100 trials in CHECKPOINTS
 
 
 def quantiles(v):
@@ -28,93 +40,103 @@ def quantiles(v):
 
 def order_key(method):
     base = method.split("/")[0]
-    ours = not base.startswith("optuna")
-    return (not ours, base, method)
+    return (base.startswith("optuna"), base, method)
+
+
+def is_ours(method):
+    return not method.startswith("optuna")
+
+
+def compare(a, b):
+    """Paired by seed: 'better' / 'WORSE' / 'tie' for a against b (lower is
+    better), the p value and the number of pairs."""
+    seeds = sorted(set(a) & set(b))
+    x = [a[s] for s in seeds if not (math.isnan(a[s]) or math.isnan(b[s]))]
+    y = [b[s] for s in seeds if not (math.isnan(a[s]) or math.isnan(b[s]))]
+    if len(x) < 5 or wilcoxon is None:
+        return "n/a", math.nan, len(x)
+    d = [u - v for u, v in zip(x, y)]
+    if all(v == 0 for v in d):
+        return "tie", 1.0, len(x)
+    p = wilcoxon(x, y, zero_method="zsplit").pvalue
+    if p >= 0.05:
+        return "tie", p, len(x)
+    return ("better" if quantiles(d)[0] < 0 or (quantiles(d)[0] == 0 and sum(d) < 0) else "WORSE"), p, len(x)
 
 
 def main():
-    synth = collections.defaultdict(list)
-    tab = collections.defaultdict(list)
+    # runs[(problem, method)][seed] = [value at each checkpoint]; ms[...] = [ms]
+    runs = collections.defaultdict(dict)
+    ms = collections.defaultdict(list)
+    kind = {}
     perf = {}
     for line in sys.stdin:
         f = line.split()
         if not f:
             continue
-        if f[0] == "synth":
-            synth[(f[1], f[2])].append([float(x) for x in f[4:9]])
-        elif f[0] == "tab":
-            tab[(f[1], f[2])].append([float(x) for x in f[4:8]])
+        if f[0] in ("synth", "tab"):
+            vals = [float(x) for x in f[4:8]]
+            if f[0] == "tab":    # regret -> log10, floored like the synthetic ones
+                vals = [math.log10(max(v, 1e-9)) if not math.isnan(v) else v for v in vals]
+            runs[(f[1], f[2])][int(f[3])] = vals
+            ms[(f[1], f[2])].append(float(f[8]))
+            kind[f[1]] = f[0]
         elif f[0] == "perf":
-            perf[(f[1], f[2], f[3])] = float(f[4])
+            perf[(f[1], f[2], f[3])] = [float(x) for x in f[4:]]
 
-    funcs = sorted({k[0] for k in synth}, key=lambda n: ["branin", "hartmann6", "rosenbrock4log", "ackley5",
-                                                         "mixed"].index(n) if n in
-                   ["branin", "hartmann6", "rosenbrock4log", "ackley5", "mixed"] else 99)
-    if synth:
-        print("Synthetic functions: log10 simple regret, median [q1, q3] over seeds; ms per proposal (mean)")
-        print("%-15s %-18s %4s %-21s %-21s %-21s %-21s %9s" % ("function", "optimizer", "runs", "25 trials",
+    problems = sorted(kind, key=lambda p: (kind[p] != "synth", p))
+    if runs:
+        print("log10 regret, median [q1, q3] over seeds (tables: |incumbent's row mean - best row mean|); "
+              "ms per proposal (mean)")
+        print("%-34s %-18s %4s %-21s %-21s %-21s %-21s %9s" % ("problem", "optimizer", "runs", "25 trials",
                                                                 "50 trials", "100 trials", "200 trials", "ms/prop"))
-        for fn in funcs:
-            for m in sorted({k[1] for k in synth if k[0] == fn}, key=order_key):
-                rows = synth[(fn, m)]
+        for pr in problems:
+            for m in sorted({k[1] for k in runs if k[0] == pr}, key=order_key):
+                rows = list(runs[(pr, m)].values())
                 cells = []
-                for c in range(4):
+                for c in range(len(CHECKPOINTS)):
                     med, q1, q3 = quantiles([r[c] for r in rows])
                     cells.append("%6.2f [%6.2f,%6.2f]" % (med, q1, q3))
-                ms = sum(r[4] for r in rows) / len(rows)
-                print("%-15s %-18s %4d %s %9.3f" % (fn, m, len(rows), " ".join(cells), ms))
-            print()
-
-    if tab:
-        print("Tabular benchmarks: regret of the incumbent (|its row mean - the best row mean|), "
-              "median [q1, q3] over seeds")
-        print("%-34s %-18s %4s %-30s %-30s %-30s %9s" % ("data set", "optimizer", "runs", "50 trials",
-                                                          "100 trials", "200 trials", "ms/prop"))
-        for ds in sorted({k[0] for k in tab}):
-            for m in sorted({k[1] for k in tab if k[0] == ds}, key=order_key):
-                rows = tab[(ds, m)]
-                cells = []
-                for c in range(3):
-                    med, q1, q3 = quantiles([r[c] for r in rows])
-                    cells.append("%9.3g [%8.3g,%8.3g]" % (med, q1, q3))
-                ms = sum(r[3] for r in rows) / len(rows)
-                print("%-34s %-18s %4d %s %9.3f" % (ds, m, len(rows), " ".join(cells), ms))
+                print("%-34s %-18s %4d %s %9.3f" % (pr, m, len(rows), " ".join(cells),
+                                                     sum(ms[(pr, m)]) / len(ms[(pr, m)])))
             print()
 
     if perf:
-        print("Proposal time with N past trials (ms per proposal)")
-        for fn in sorted({k[0] for k in perf}):
-            row = {k[1]: (k[2], v) for k, v in perf.items() if k[0] == fn}
-            parts = ["%s %.2f" % (m, v[1]) for m, v in sorted(row.items(), key=lambda kv: order_key(kv[0]))]
-            n = next(iter(row.values()))[0]
-            ratio = ""
-            if "tpe" in row and "optuna-tpe" in row:
-                ratio = "  (optuna-tpe / tpe = %.0fx)" % (row["optuna-tpe"][1] / row["tpe"][1])
-            print("  %-15s N=%s: %s%s" % (fn, n, ", ".join(parts), ratio))
+        print("Proposal time with N past trials (ms per proposal: wall, and CPU where measured)")
+        for (fn, m, n), v in sorted(perf.items(), key=lambda kv: (kv[0][0], order_key(kv[0][1]), kv[0][2])):
+            print("  %-15s %-15s N=%-6s %s" % (fn, m, n, "  ".join("%.2f" % x for x in v)))
         print()
 
-    # The aim: tpe/b1 vs optuna-tpe/b1 at 100 trials.
     verdict = []
-    for fn in funcs:
-        a, b = synth.get((fn, "tpe/b1")), synth.get((fn, "optuna-tpe/b1"))
-        if a and b:
-            verdict.append((fn, quantiles([r[2] for r in a])[0], quantiles([r[2] for r in b])[0]))
-    for ds in sorted({k[0] for k in tab}):
-        a, b = tab.get((ds, "tpe/b1")), tab.get((ds, "optuna-tpe/b1"))
-        if a and b:
-            ma, mb = quantiles([r[1] for r in a])[0], quantiles([r[1] for r in b])[0]
-            verdict.append((ds, math.log10(max(ma, 1e-12)), math.log10(max(mb, 1e-12))))
+    for pr in problems:
+        seq = {m: runs[(pr, m)] for (p, m) in runs if p == pr and m.endswith("/b1")}
+        med = {m: quantiles([r[AT] for r in v.values()])[0] for m, v in seq.items()}
+        theirs = [m for m in seq if not is_ours(m) and not math.isnan(med[m])]
+        ours = [m for m in seq if is_ours(m) and not m.startswith(("random", "sobol", "auto"))
+                and not math.isnan(med[m])]
+        if not theirs or not ours:
+            continue
+        bt = min(theirs, key=lambda m: med[m])
+        bo = min(ours, key=lambda m: med[m])
+        col = lambda m: {s: r[AT] for s, r in seq[m].items()}
+        res_best = compare(col(bo), col(bt))
+        res_auto = compare(col("auto/b1"), col(bt)) if "auto/b1" in seq else ("n/a", math.nan, 0)
+        verdict.append((pr, bt, med[bt], bo, med[bo], res_best, med.get("auto/b1", math.nan), res_auto))
     if verdict:
-        print("Aim: hpo tpe vs Optuna TPE, median log10 regret at 100 trials (sequential)")
-        worse = better = 0
-        for name, ours, theirs in verdict:
-            tag = "better" if ours < theirs else "same" if ours == theirs else "WORSE"
-            worse += ours > theirs
-            better += ours < theirs
-            print("  %-34s tpe %7.3f  optuna-tpe %7.3f  %s" % (name, ours, theirs, tag))
-        print("  => %s: no worse on %d of %d, better on %d" % (
-            "met" if worse == 0 and 2 * better >= len(verdict) else "NOT met", len(verdict) - worse,
-            len(verdict), better))
+        print("Aim, at 100 trials, sequential: Optuna's best sampler per problem against hpo's best optimizer "
+              "and auto (median log10 regret; Wilcoxon signed-rank over seeds, p < 0.05)")
+        print("%-34s %-20s %7s  %-12s %7s %-8s %6s  %7s %-8s %6s" % ("problem", "Optuna best", "median", "hpo best",
+                                                                      "median", "", "p", "auto", "", "p"))
+        lose = win = lose_auto = 0
+        for pr, bt, mt, bo, mo, (tag, p, n), ma, (tag_a, pa, na) in verdict:
+            lose += tag == "WORSE"
+            win += tag == "better"
+            lose_auto += tag_a == "WORSE"
+            print("%-34s %-20s %7.3f  %-12s %7.3f %-8s %6.3f  %7.3f %-8s %6.3f" % (
+                pr, bt.split("/")[0], mt, bo.split("/")[0], mo, tag, p, ma, tag_a, pa))
+        print("  => %s: hpo's best loses on %d, wins on %d of %d; auto loses on %d" % (
+            "met" if lose == 0 and lose_auto == 0 and 2 * win >= len(verdict) else "NOT met", lose, win,
+            len(verdict), lose_auto))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -166,14 +167,14 @@ int write_file_atomic(const char *path, const void *data, size_t len)
     if (fd < 0) {
         int e = errno;
         free(tmp);
-        return hpo_error(HPO_EIO, "%s: cannot create: %s", path, strerror(e));
+        return hpo_error(HPO_EIO, "%s: cannot create: %s", path, io_strerror(e, path));
     }
     if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         unlink(tmp);
         free(tmp);
-        return hpo_error(HPO_EIO, "%s: cannot write: %s", path, strerror(e));
+        return hpo_error(HPO_EIO, "%s: cannot write: %s", path, io_strerror(e, path));
     }
     close(fd);
     fault_point("atomic:before-rename");
@@ -312,4 +313,39 @@ char *self_exe_path(void)
     char buf[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     return xstrndup(buf, n > 0 ? (size_t)n : 0);
+}
+
+const char *io_strerror(int err, const char *path)
+{
+    static __thread char buf[512];
+    if (err != ENOSPC && err != EDQUOT) return strerror(err);
+    char *dir = dir_of(path);
+    struct statvfs fs;
+    if (statvfs(dir, &fs) == 0) {
+        unsigned long long kib = (unsigned long long)fs.f_bavail * fs.f_frsize / 1024;
+        snprintf(buf, sizeof buf, "%s (%llu KiB free on %s)", strerror(err), kib, dir);
+    } else {
+        snprintf(buf, sizeof buf, "%s", strerror(err));
+    }
+    free(dir);
+    return buf;
+}
+
+char *escape_controls(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = xmalloc(n * 8 + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i], d = (unsigned char)s[i + 1];
+        if (c < 0x20 || c == 0x7f) {
+            o += sprintf(o, "\\x%02x", c);
+        } else if (c == 0xc2 && d >= 0x80 && d <= 0x9f) {   /* C1, as UTF-8 */
+            o += sprintf(o, "\\xc2\\x%02x", d);
+            i++;
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
 }

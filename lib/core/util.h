@@ -49,6 +49,15 @@ int read_file(const char *path, char **data, size_t *len);
 int write_file_atomic(const char *path, const void *data, size_t len);
 /* write() all of buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
+/* strerror(err), and for a full disk or quota (ENOSPC, EDQUOT) also how
+ * much space is left where `path` lives: "No space left on device (12 KiB
+ * free on /scratch)".  The text is in a thread-local buffer. */
+const char *io_strerror(int err, const char *path);
+/* `s` with every control character (C0, DEL, and C1 as UTF-8) written as
+ * \xNN, so text a trial wrote (a reason from its stderr, a node name)
+ * cannot move the cursor, set the title or run escape sequences on the
+ * terminal or in a spreadsheet.  Allocated. */
+char *escape_controls(const char *s);
 /* fsync the directory that holds `path`. */
 int fsync_parent_dir(const char *path);
 /* mkdir -p */

@@ -5,7 +5,11 @@
  * call proposes the next trial(s) for workers whose slot just freed.
  *
  * Rungs: with s_max = floor(log_eta(max/min)), bracket s (0 .. brackets-1)
- * has rungs k = 0 .. s_max - s at budget min * eta^(s+k) (capped at max).
+ * has rungs k = 0 .. s_max - s at budget max * eta^(s+k-s_max): the top
+ * rung of every bracket is at fidelity.max, as in Hyperband (hyperband.c),
+ * also when max/min is not a power of eta (min 3, max 100, eta 3: rungs at
+ * 3.7, 11.1, 33.3, 100; counting up from min would stop at 81 and never
+ * train a config fully).
  *
  * The promotion rule (the paper's get_job): for the rungs from the top
  * down, a trial completed at rung k is promotable when it ranks in the top
@@ -19,8 +23,14 @@
  * have made the cut of the full rung), which the paper shows costs little
  * against what the barrier costs.
  *
- * New configs go to the brackets in turn (the number of fresh configs so
- * far, mod brackets), so async Hyperband spreads its bets as Hyperband does.
+ * New configs go to the brackets in proportion to Hyperband's bracket
+ * sizes (hyperband.c: the bracket starting s_max - s rungs below max gets
+ * n = ceil((s_max+1)/(s_max-s+1) eta^(s_max-s)) configs; 1..27, eta 3: 27,
+ * 12, 6, 4): each new config goes to the bracket with the fewest fresh
+ * configs so far relative to its size (ties: the lower bracket), so async
+ * Hyperband spreads its compute over the brackets as Hyperband does.  (In
+ * turn, one config each, would give most of the compute to the bracket that
+ * starts at max, i.e. to random search.)
  * Their values are uniform draws, or the hook's (BOHB's TPE picks: bohb.c).
  *
  * Purity: everything is read back from the history (bracket, rung and
@@ -67,7 +77,8 @@ static int top_rung(const asha_geometry *g, int s) { return g->s_max - s; }
 double asha_budget(const hpo_spec *spec, int s, int k)
 {
     double min = spec->fidelity.min, max = spec->fidelity.max, eta = spec->fidelity.eta;
-    double b = min * pow(eta, s + k);
+    int s_max = (int)floor(log(max / min) / log(eta) + 1e-9);
+    double b = max * pow(eta, s + k - s_max);
     if (b > max * (1 - 1e-12)) return max;
     /* 12 significant digits, as Hyperband's budgets (hyperband.c). */
     char text[32];
@@ -107,10 +118,17 @@ int asha_propose(const hpo_spec *spec, const char *name, const hpo_history *h, i
     int r = geometry_of(spec, name, &g);
     if (r != 0) return r;
     unsigned char *taken = xcalloc(h->n + 1, 1);
-    long *scratch = xcalloc(h->n + 1, sizeof(long)), fresh_so_far = 0;
+    long *scratch = xcalloc(h->n + 1, sizeof(long));
+    long *fresh_in = xcalloc((size_t)g.brackets + 1, sizeof(long));
+    double *size = xcalloc((size_t)g.brackets + 1, sizeof(double));
+    for (int s = 0; s < (int)g.brackets; s++) {
+        int hs = g.s_max - s;   /* Hyperband's index of the bracket */
+        size[s] = ceil((g.s_max + 1.0) / (hs + 1.0) * pow(g.eta, hs) - 1e-9);
+    }
     for (size_t t = 0; t < h->n; t++) {
         if (h->trials[t].parent_id >= 0 && (size_t)h->trials[t].parent_id < h->n) taken[h->trials[t].parent_id] = 1;
-        if (h->trials[t].parent_id < 0) fresh_so_far++;
+        int b = h->trials[t].bracket;
+        if (h->trials[t].parent_id < 0 && b >= 0 && b < (int)g.brackets) fresh_in[b]++;
     }
     hpo_rng rng;
     rng_seed(&rng, spec->seed, (uint64_t)round, 5);
@@ -127,7 +145,10 @@ int asha_propose(const hpo_spec *spec, const char *name, const hpo_history *h, i
             for (int p = 0; p < spec->space.n; p++) out[made].values[p] = h->config[p][parent];
             set_proposal(&out[made], asha_budget(spec, ps, pk + 1), parent, ps, pk + 1);
         } else {
-            int s = (int)((fresh_so_far + n_fresh) % g.brackets);
+            int s = 0;
+            for (int b = 1; b < (int)g.brackets; b++)
+                if ((double)fresh_in[b] * size[s] < (double)fresh_in[s] * size[b]) s = b;
+            fresh_in[s]++;
             space_sample(&spec->space, &rng, out[made].values);
             set_proposal(&out[made], asha_budget(spec, s, 0), -1, s, 0);
             fresh_values[n_fresh++] = out[made].values;
@@ -135,6 +156,8 @@ int asha_propose(const hpo_spec *spec, const char *name, const hpo_history *h, i
     }
     if (fresh && n_fresh > 0) r = fresh(spec, h, round, n_fresh, fresh_values);
     free(fresh_values);
+    free(size);
+    free(fresh_in);
     free(scratch);
     free(taken);
     *n = r == 0 ? made : 0;

@@ -69,11 +69,16 @@ void proposals_fresh(const hpo_spec *spec, hpo_proposal *out, int n);
 
 /* The optimizer called `name`, or NULL. */
 const hpo_optimizer *optimizer_find(const char *name);
-/* The optimizer for a spec, after checking its options and mode.  Also
- * completes what the spec's defaults leave to the algorithm: a
- * multi-fidelity search whose budget.max_trials was not given gets enough
- * for one whole iteration (min_trials). */
+/* The optimizer for a spec (`auto`: the one optimizer_auto picks), after
+ * checking its options and mode.  Also completes what the spec's defaults
+ * leave to the algorithm: a multi-fidelity search whose budget.max_trials
+ * was not given gets enough for one whole iteration (min_trials). */
 int optimizer_for_spec(hpo_spec *spec, const hpo_optimizer **out);
+
+/* What `algorithm: auto` (the default) picks for a spec, and why (one
+ * line into why[0..n)): a pure function of the spec, so a resumed sweep
+ * picks the same.  The library does not print it; `hpo run` does. */
+const char *optimizer_auto(const hpo_spec *spec, char *why, size_t n);
 
 extern const hpo_optimizer optimizer_random;
 extern const hpo_optimizer optimizer_grid;
@@ -87,5 +92,6 @@ extern const hpo_optimizer optimizer_pshe2;
 extern const hpo_optimizer optimizer_tpe;
 extern const hpo_optimizer optimizer_bohb;
 extern const hpo_optimizer optimizer_asha;
+extern const hpo_optimizer optimizer_gp;
 
 #endif

@@ -48,25 +48,54 @@ static int read_template(const char *name, char **text)
     return r;
 }
 
-/* Replace every @KEY@ of vars (KEY, value pairs, NULL-terminated). */
+char *slurm_shell_quote(const char *s);
+
+/* Replace every @KEY@ of vars (KEY, value pairs, NULL-terminated).
+ *   @KEY_Q@    the value quoted as one bash word (slurm_shell_quote), for code;
+ *   "@KEY@"    (in double quotes, as templates before this said it) the
+ *              same quoted word: double quotes let $(...) and ` run;
+ *   @KEY@      the value with control characters shown as '?', for
+ *              comments and #SBATCH lines, where a newline would start a
+ *              command of its own (@SBATCH_LINES@ keeps the newlines
+ *              between its lines, each already cleaned by add_line). */
 static char *render(const char *tmpl, const char *const *vars)
 {
     size_t cap = strlen(tmpl) + 1024, len = 0;
     char *out = xmalloc(cap);
     for (const char *c = tmpl; *c;) {
-        const char *value = NULL;
-        size_t klen = 0;
-        if (*c == '@')
+        char *value = NULL;
+        size_t skip = 1;
+        int dq = c[0] == '"' && c[1] == '@';
+        const char *k = c + (dq ? 2 : 1);
+        if (*c == '@' || dq)
             for (int i = 0; vars[i]; i += 2) {
-                klen = strlen(vars[i]);
-                if (strncmp(c + 1, vars[i], klen) == 0 && c[1 + klen] == '@') { value = vars[i + 1]; break; }
+                size_t klen = strlen(vars[i]);
+                if (strncmp(k, vars[i], klen) != 0) continue;
+                if (strncmp(k + klen, "_Q@", 3) == 0 && !dq) {
+                    value = slurm_shell_quote(vars[i + 1]);
+                    skip = klen + 4;
+                } else if (k[klen] == '@' && (!dq || k[klen + 1] == '"')) {
+                    if (dq) {
+                        value = slurm_shell_quote(vars[i + 1]);
+                        skip = klen + 4;
+                    } else {
+                        value = xstrdup(vars[i + 1]);
+                        /* SBATCH_LINES is lines, each cleaned by add_line */
+                        int lines = strcmp(vars[i], "SBATCH_LINES") == 0;
+                        for (char *v = value; *v; v++)
+                            if (((unsigned char)*v < 0x20 && !(lines && *v == '\n')) || *v == 0x7f) *v = '?';
+                        skip = klen + 2;
+                    }
+                }
+                if (value) break;
             }
         const char *add = value ? value : c;
         size_t n = value ? strlen(value) : 1;
         if (len + n + 1 > cap) out = xrealloc(out, cap = (len + n + 1) * 2);
         memcpy(out + len, add, n);
         len += n;
-        c += value ? klen + 2 : 1;
+        c += skip;
+        free(value);
     }
     out[len] = '\0';
     return out;
@@ -78,6 +107,8 @@ static char *sbatch_lines(const hpo_slurm_job *j)
 {
     char **opts = slurm_job_options(j, NULL), *t = xstrdup("");
     for (char **o = opts; *o; o++) {
+        for (char *v = *o; *v; v++)   /* a newline would end the comment: the rest would run */
+            if ((unsigned char)*v < 0x20 || *v == 0x7f) *v = '?';
         char *joined = xasprintf("%s%s#SBATCH %s", t, *t ? "\n" : "", *o);
         free(t);
         t = joined;

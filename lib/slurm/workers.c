@@ -128,8 +128,8 @@ int slurm_submit_workers(hpo_experiment *e, const hpo_slurm_api *api, long finis
         free(time_opt);
         time_opt = xasprintf("--time %d", job.time_limit_min * 60);
     }
-    char *q_hpo = slurm_shell_quote(executor_hpo_binary()), *q_exp = slurm_shell_quote(e->dir);
-    const char *vars[] = {"HPO", q_hpo, "EXP", q_exp, "SLOTS", slots, "TIME_OPTION", time_opt, NULL};
+    const char *vars[] = {"HPO", executor_hpo_binary(), "EXP", e->dir, "SLOTS", slots, "TIME_OPTION", time_opt,
+                          NULL};   /* the template quotes them: @HPO_Q@, @EXP_Q@ */
     int r = mkdir_p(wdir, 0777);
     if (r == 0) r = slurm_render_script("worker.sbatch.in", vars, &job, &script);
     char *path = xasprintf("%s/worker.sbatch", e->dir);
@@ -146,7 +146,7 @@ int slurm_submit_workers(hpo_experiment *e, const hpo_slurm_api *api, long finis
         if (r == 0) fault_point("workers:before-record");
         if (r == 0) r = record(e, *id, finished, planned);
     }
-    free(path); free(q_hpo); free(q_exp); free(time_opt); free(out); free(wdir);
+    free(path); free(time_opt); free(out); free(wdir);
     free(array); free(name); free(signal); free(script);
     return r;
 }

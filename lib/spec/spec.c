@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 /* The largest integer a double holds exactly: int parameters travel as
@@ -48,6 +50,7 @@ typedef struct ctx {
     yaml_node_t *fidelity_param;
     yaml_node_t *trials_per_gpu;   /* parallel.trials_per_gpu, if given */
     int slurm_section;             /* a slurm: section was given */
+    const char *space_override;    /* read `space: FILE` from here (spec_parse_frozen) */
 } ctx;
 
 /* ---- errors ------------------------------------------------------------ */
@@ -428,13 +431,15 @@ static char *spec_dir(const char *path)
 static int parse_name(ctx *c, hpo_spec *s, yaml_node_t *v)
 {
     const char *t = text_of(v);
-    int ok = t != NULL && strcmp(t, ".") != 0 && strcmp(t, "..") != 0;
+    /* ... starting with a letter, digit or '_': "-rf" and "--help" would
+     * read as options, "..." as a path trick */
+    int ok = t != NULL && (isalnum((unsigned char)t[0]) || t[0] == '_');
     for (const char *p = t; ok && *p; p++)
         ok = isalnum((unsigned char)*p) || *p == '_' || *p == '.' || *p == '-';
     /* it names the experiment's directory (hpo-runs/<name>), hence strict */
     if (!ok)
-        return fail(c, v, "name: expected letters, digits, '_', '.' or '-' (it names the experiment's "
-                    "directory), got %s", DESCRIBE(v));
+        return fail(c, v, "name: expected letters, digits, '_', '.' or '-', starting with a letter, digit "
+                    "or '_' (it names the experiment's directory), got %s", DESCRIBE(v));
     s->name = xstrdup(t);
     return HPO_OK;
 }
@@ -605,6 +610,14 @@ static int parse_bounds(ctx *c, hpo_param *p, yaml_node_t *m, const char *where)
     return HPO_OK;
 }
 
+static int by_choice(const void *a, const void *b, void *choices)
+{
+    char **v = choices;
+    int x = *(const int *)a, y = *(const int *)b;
+    int c = strcmp(v[x], v[y]);
+    return c ? c : (x > y) - (x < y);
+}
+
 /* A choice's values: a non-empty list of distinct scalars, kept as written. */
 static int parse_choices(ctx *c, hpo_param *p, yaml_node_t *m, const char *where)
 {
@@ -621,10 +634,25 @@ static int parse_choices(ctx *c, hpo_param *p, yaml_node_t *m, const char *where
         yaml_node_t *item = node(c, vals->data.sequence.items.start[i]);
         const char *t = text_of(item);
         if (!t) return fail(c, item, "%s[%d]: expected a scalar value, got %s", key, i, DESCRIBE(item));
-        int dup = space_choice_index(p, t);
-        if (dup >= 0) return fail(c, item, "%s[%d]: duplicate value '%s' (same as values[%d])", key, i, t, dup);
         p->choices[p->n_choices++] = xstrdup(t);
     }
+    /* Duplicates by sorting (n log n: lists of 100,000 values are fine);
+     * the error names the first value, in list order, seen before. */
+    int *order = xcalloc((size_t)n, sizeof *order), first_dup = -1, first_of = -1;
+    for (int i = 0; i < n; i++) order[i] = i;
+    qsort_r(order, (size_t)n, sizeof *order, by_choice, p->choices);
+    for (int k = 1, g = 0; k < n; k++) {   /* g: where the run of equal values began */
+        if (strcmp(p->choices[order[k - 1]], p->choices[order[k]]) != 0) g = k;
+        else if (first_dup < 0 || order[k] < first_dup) {
+            first_dup = order[k];
+            first_of = order[g];   /* the run is in list order: order[g] came first */
+        }
+    }
+    free(order);
+    if (first_dup >= 0)
+        return fail(c, node(c, vals->data.sequence.items.start[first_dup]),
+                    "%s[%d]: duplicate value '%s' (same as values[%d])", key, first_dup, p->choices[first_dup],
+                    first_of);
     return HPO_OK;
 }
 
@@ -936,11 +964,20 @@ static int parse_space_file(ctx *c, hpo_spec *s, yaml_node_t *v)
 {
     const char *rel = text_of(v);
     char *dir = dir_of(c->path);
-    char *path = rel[0] == '/' || strcmp(dir, ".") == 0 ? xstrdup(rel) : path_join(dir, rel);
+    char *path = c->space_override ? xstrdup(c->space_override)
+               : rel[0] == '/' || strcmp(dir, ".") == 0 ? xstrdup(rel) : path_join(dir, rel);
     free(dir);
     char *bytes = NULL;
     size_t len = 0;
     int rc = read_file(path, &bytes, &len);
+    if (rc == HPO_OK) {   /* kept, to be frozen with the spec */
+        free(s->space_file);
+        free(s->space_yaml);
+        s->space_file = xstrdup(path);
+        s->space_yaml = xstrndup(bytes, len);
+        s->space_len = len;
+        sha256_hex(bytes, len, s->space_sha256);
+    }
     if (rc != HPO_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", hpo_error_last());   /* fail() reuses that buffer */
@@ -1074,7 +1111,7 @@ static int parse_fidelity(ctx *c, hpo_spec *s, yaml_node_t *m)
 }
 
 static const char *const algorithms[] = {"random", "grid", "sobol", "sh", "hyperband", "tpe",
-                                         "bohb", "asha", "cmaes", "hazero", "pshe2", "pbt", NULL};
+                                         "bohb", "asha", "cmaes", "hazero", "pshe2", "pbt", "gp", "auto", NULL};
 
 static int set_algorithm(ctx *c, hpo_spec *s, yaml_node_t *v, const char *where)
 {
@@ -1388,7 +1425,7 @@ static const struct section {
 
 static void set_defaults(hpo_spec *s)
 {
-    s->algorithm = xstrdup("random");
+    s->algorithm = xstrdup("auto");
     s->algorithm_line = s->algorithm_col = 1;
     s->max_trials = 100;
     s->max_failed = 10;
@@ -1502,6 +1539,11 @@ static int load_document(const char *path, const char *yaml, size_t len, yaml_do
 
 int spec_parse(hpo_spec **out, const char *path, const char *yaml, size_t len)
 {
+    return spec_parse_frozen(out, path, yaml, len, NULL);
+}
+
+int spec_parse_frozen(hpo_spec **out, const char *path, const char *yaml, size_t len, const char *space_file)
+{
     *out = NULL;
     hpo_spec *s = xcalloc(1, sizeof *s);
     s->path = xstrdup(path);
@@ -1514,7 +1556,7 @@ int spec_parse(hpo_spec **out, const char *path, const char *yaml, size_t len)
     yaml_document_t doc;
     int rc = load_document(path, yaml, len, &doc);
     if (rc == HPO_OK) {
-        ctx c = {.path = path, .doc = &doc};
+        ctx c = {.path = path, .doc = &doc, .space_override = space_file};
         rc = parse_top(&c, s);
         yaml_document_delete(&doc);
     }
@@ -1548,6 +1590,8 @@ void spec_free(hpo_spec *s)
     for (int i = 0; i < s->argc; i++) free(s->argv[i]);
     free(s->argv);
     free(s->workdir);
+    free(s->space_file);
+    free(s->space_yaml);
     space_free(&s->space);
     free(s->metric);
     free(s->algorithm);
@@ -1611,5 +1655,40 @@ int spec_option_long(const hpo_spec *spec, const char *key, long def, long lo, l
         return hpo_error(HPO_ESPEC, "%s:%d:%d: algorithm.%s: expected an integer %s, got %s", spec->path,
                          o->line, o->col, key, range, o->value);
     *out = (long)v;
+    return HPO_OK;
+}
+
+static int executable_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int spec_check_runnable(const hpo_spec *s)
+{
+    struct stat st;
+    if (!s->workdir || stat(s->workdir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return hpo_error(HPO_ESPEC, "%s: workdir: %s: %s", s->path, s->workdir ? s->workdir : "(none)",
+                         s->workdir && stat(s->workdir, &st) == 0 ? "not a directory" : "no such directory");
+    const char *prog = s->argc > 0 ? s->argv[0] : NULL;
+    if (!prog || strchr(prog, '{')) return HPO_OK;   /* decided per trial */
+    if (strchr(prog, '/')) {
+        char *full = prog[0] == '/' ? xstrdup(prog) : path_join(s->workdir, prog);
+        int ok = executable_file(full);
+        int r = ok ? HPO_OK : hpo_error(HPO_ESPEC, "%s: command: %s: %s", s->path, full,
+                                        stat(full, &st) != 0 ? "no such file" : "not an executable file");
+        free(full);
+        return r;
+    }
+    const char *path = getenv("PATH");
+    char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+    int found = 0;
+    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+        char *full = path_join(*d ? d : ".", prog);
+        found = executable_file(full);
+        free(full);
+    }
+    free(dirs);
+    if (!found) return hpo_error(HPO_ESPEC, "%s: command: '%s' is not found on $PATH", s->path, prog);
     return HPO_OK;
 }

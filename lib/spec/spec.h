@@ -35,6 +35,10 @@ typedef struct hpo_spec {
     int argc;                /* command, split into argv (no shell) */
     char **argv;             /* may hold {param} placeholders */
     char *workdir;           /* absolute; default: the spec's directory */
+    char *space_file;        /* `space: FILE` (PaddleHub hparam.yaml) as read, or NULL */
+    char *space_yaml;        /* its bytes (frozen into the experiment as EXP/space.yaml) */
+    size_t space_len;
+    char space_sha256[65];   /* of those bytes, "" without a space file */
 
     hpo_space space;
 
@@ -91,7 +95,16 @@ int spec_load(hpo_spec **out, const char *path);
 /* The same, from bytes already read; `path` names them in messages and
  * fixes the spec's directory. */
 int spec_parse(hpo_spec **out, const char *path, const char *yaml, size_t len);
+/* The same, reading a `space: FILE` from `space_file` instead (the frozen
+ * copy in an experiment), whatever the spec names. */
+int spec_parse_frozen(hpo_spec **out, const char *path, const char *yaml, size_t len, const char *space_file);
 void spec_free(hpo_spec *spec);
+/* What the spec needs of this machine, checked before anything is created
+ * (hpo check and hpo run say the same): the workdir is a directory, and
+ * the program (command[0], unless it has a placeholder) is an executable
+ * file -- relative to the workdir if it has a '/', else found on $PATH.
+ * HPO_ESPEC saying which, otherwise 0. */
+int spec_check_runnable(const hpo_spec *spec);
 
 /* The algorithm option `key`, or NULL. */
 const hpo_option *spec_option(const hpo_spec *spec, const char *key);

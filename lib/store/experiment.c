@@ -4,6 +4,7 @@
  */
 #include "store/experiment.h"
 #include "core/util.h"
+#include "store/publish.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -68,6 +69,39 @@ int experiment_trial_alive(const hpo_experiment *e, long trial_id)
 
 char *experiment_results_path(const hpo_experiment *e) { return path_join(e->dir, "results.h5"); }
 
+char *experiment_work_path(const hpo_experiment *e) { return path_join(e->dir, ".results.work.h5"); }
+
+int experiment_knows_spec(const hpo_experiment *e, const char *sha256)
+{
+    char *meta = path_join(e->dir, "experiment"), *text = NULL;
+    size_t len = 0;
+    int found = 0;
+    if (read_file(meta, &text, &len) == 0) {
+        char *needle = xasprintf("spec_sha256=%s\n", sha256);
+        found = strstr(text, needle) != NULL;
+        free(needle);
+    }
+    free(text);
+    free(meta);
+    return found;
+}
+
+int experiment_check_links(const hpo_experiment *e)
+{
+    static const char *const names[] = {"results.h5", ".results.work.h5", ".results.work.h5.unpublished",
+                                        "lock", "spec.yaml", "space.yaml", "experiment", "rounds", "trials"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *p = path_join(e->dir, names[i]);
+        struct stat st;
+        int link = lstat(p, &st) == 0 && S_ISLNK(st.st_mode);
+        int r = link ? hpo_error(HPO_EIO, "%s: is a symbolic link; hpo writes nothing through one "
+                                 "(replace it with the file itself)", p) : 0;
+        free(p);
+        if (r) return r;
+    }
+    return 0;
+}
+
 char *experiment_default_dir(const hpo_spec *spec) { return xasprintf("hpo-runs/%s", spec->name); }
 
 /* The value of the last `key` in a key=value file's text (later lines
@@ -98,6 +132,7 @@ static int creatable(const char *dir)
         const char *n = de->d_name;
         ok = strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || strcmp(n, "rounds") == 0 ||
              strcmp(n, "trials") == 0 || strcmp(n, "spec.yaml") == 0 || strcmp(n, "lock") == 0 ||
+             strcmp(n, "space.yaml") == 0 || strncmp(n, "space.yaml.tmp.", 15) == 0 ||
              strncmp(n, "spec.yaml.tmp.", 14) == 0 || strncmp(n, "experiment.tmp.", 15) == 0 ||
              (strncmp(n, "driver-", 7) == 0 && strstr(n, ".log"));
     }
@@ -119,6 +154,13 @@ static int experiment_create(const char *dir, const hpo_spec *spec)
     int r = mkdir_p(rounds, 0777);
     if (r == 0) r = mkdir_p(trials, 0777);
     if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
+    /* A PaddleHub `space: FILE` is frozen too: a later edit of the file
+     * must not change the space of the sweep under way. */
+    if (r == 0 && spec->space_yaml) {
+        char *space = path_join(dir, "space.yaml");
+        r = write_file_atomic(space, spec->space_yaml, spec->space_len);
+        free(space);
+    }
     fault_point("experiment:before-commit");
     if (r == 0) r = write_file_atomic(meta, meta_text, strlen(meta_text));
     free(rounds); free(trials); free(frozen); free(meta); free(src); free(meta_text);
@@ -132,7 +174,13 @@ int experiment_open(hpo_experiment **out, const char *dir)
     char *meta = NULL, *yaml = NULL, *source = NULL;
     size_t yaml_len = 0;
     hpo_spec *spec = NULL;
-    int r = read_file(meta_path, &meta, NULL);
+    struct stat lst;
+    int r = 0;
+    if (lstat(meta_path, &lst) == 0 && S_ISLNK(lst.st_mode))
+        r = hpo_error(HPO_EIO, "%s: is a symbolic link; refusing to use it", meta_path);
+    else if (lstat(frozen, &lst) == 0 && S_ISLNK(lst.st_mode))
+        r = hpo_error(HPO_EIO, "%s: is a symbolic link; refusing to use it", frozen);
+    if (r == 0) r = read_file(meta_path, &meta, NULL);
     if (r == HPO_ENOTFOUND)
         r = hpo_error(HPO_ENOTFOUND, "%s: not an hpo experiment (no %s)", dir,
                       path_exists(abs) ? "experiment file" : "such directory");
@@ -141,7 +189,11 @@ int experiment_open(hpo_experiment **out, const char *dir)
     if (r == 0) r = read_file(frozen, &yaml, &yaml_len);
     /* Parse the frozen bytes as if they were at the original place, so
      * that relative paths (workdir, space: file) resolve as they did. */
-    if (r == 0) r = spec_parse(&spec, source, yaml, yaml_len);
+    char *space = path_join(abs, "space.yaml");
+    if (r == 0 && lstat(space, &lst) == 0 && S_ISLNK(lst.st_mode))
+        r = hpo_error(HPO_EIO, "%s: is a symbolic link; refusing to use it", space);
+    if (r == 0) r = spec_parse_frozen(&spec, source, yaml, yaml_len, path_exists(space) ? space : NULL);
+    free(space);
     if (r == 0) {
         hpo_experiment *e = xcalloc(1, sizeof *e);
         e->dir = abs;
@@ -192,6 +244,11 @@ static int change_spec(hpo_experiment *e, const hpo_spec *spec, const char *spec
         r = link(frozen, old) == 0 ? 0 : hpo_error(HPO_EIO, "%s: cannot keep the old spec: %s", old, strerror(errno));
     }
     if (r == 0) r = write_file_atomic(frozen, spec->yaml, spec->yaml_len);
+    if (r == 0 && spec->space_yaml) {   /* its space file, frozen with it */
+        char *space = path_join(e->dir, "space.yaml");
+        r = write_file_atomic(space, spec->space_yaml, spec->space_len);
+        free(space);
+    }
     if (r == 0) r = write_file_atomic(meta_path, text, strlen(text));
     if (r == 0) hpo_notice(HPO_NOTE_INFO, "%s: spec changed (was %.12s, now %.12s; the old one is kept as %s)",
                            e->dir, e->spec->sha256, spec->sha256, old);
@@ -204,6 +261,11 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
     hpo_spec *spec = NULL;
     int r = HPO_OK;
     if (spec_path && (r = spec_load(&spec, spec_path)) != 0) return r;
+    /* What hpo check says, before anything is created. */
+    if (spec && (r = spec_check_runnable(spec)) != 0) {
+        spec_free(spec);
+        return r;
+    }
     char *meta = path_join(dir, "experiment");
     if (!path_exists(meta)) {
         if (!spec) r = hpo_error(HPO_ENOTFOUND, "%s: not an hpo experiment, and no spec given", dir);
@@ -211,6 +273,14 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
     }
     free(meta);
     if (r == 0) r = experiment_open(out, dir);
+    /* The space file the spec names now must be the one frozen with it. */
+    if (r == 0 && spec && strcmp(spec->sha256, (*out)->spec->sha256) == 0 && spec->space_yaml &&
+        strcmp(spec->space_sha256, (*out)->spec->space_sha256) != 0) {
+        r = hpo_error(HPO_ESPEC, "%s: differs from the space this experiment was started with (%s/space.yaml); "
+                      "restore it, or start a new experiment with --exp", spec->space_file, (*out)->dir);
+        experiment_free(*out);
+        *out = NULL;
+    }
     if (r == 0 && spec && strcmp(spec->sha256, (*out)->spec->sha256) != 0) {
         if (!allow_change)
             r = hpo_error(HPO_ESPEC, "%s: differs from the spec this experiment was started with "
@@ -229,10 +299,12 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
     return r;
 }
 
+static void unlock_(hpo_experiment *e, int final);
+
 void experiment_free(hpo_experiment *e)
 {
     if (!e) return;
-    experiment_unlock(e);
+    unlock_(e, 1);
     spec_free(e->spec);
     free(e->dir);
     free(e->spec_source);
@@ -242,14 +314,15 @@ void experiment_free(hpo_experiment *e)
 int experiment_lock(hpo_experiment *e)
 {
     char *path = experiment_path(e, "lock");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {
         int err = errno;
-        int r = hpo_error(HPO_EIO, "%s: cannot open: %s", path, strerror(err));
+        int r = hpo_error(HPO_EIO, "%s: cannot open: %s", path,
+                          err == ELOOP ? "it is a symbolic link; refusing to use it" : io_strerror(err, path));
         free(path);
         return r;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (publish_lock_acquire(fd) != 0) {
         char holder[256] = "";
         ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
         holder[n > 0 ? n : 0] = '\0';
@@ -285,10 +358,18 @@ int experiment_lock_wait(hpo_experiment *e, double seconds)
     return r;
 }
 
-void experiment_unlock(hpo_experiment *e)
+static void unlock_(hpo_experiment *e, int final)
 {
+    char *work = experiment_work_path(e), *dst = experiment_results_path(e);
     if (e->lock_fd >= 0) {
+        publish_lock_release(work, dst, final);
         close(e->lock_fd);   /* closing releases the flock */
         e->lock_fd = -1;
+    } else if (final) {
+        publish_final(work, dst);
     }
+    free(work);
+    free(dst);
 }
+
+void experiment_unlock(hpo_experiment *e) { unlock_(e, 0); }

@@ -6,7 +6,8 @@
  *   EXP/experiment      key=value: where the spec came from (its directory
  *                       resolves relative paths), its sha256, format
  *   EXP/lock            flock()ed by whoever writes results.h5 or plans
- *   EXP/results.h5      see results.h
+ *   EXP/results.h5      see results.h: the published snapshot readers open
+ *   EXP/.results.work.h5  the writer's private working copy (store/publish.h)
  *   EXP/rounds/rNNNN.*  see plan.h
  *   EXP/trials/tNNNNNN/ see journal.h and trial/runner.h
  *
@@ -34,12 +35,13 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
 int experiment_open(hpo_experiment **out, const char *dir);
 void experiment_free(hpo_experiment *e);
 
-/* Take EXP/lock without waiting.  HPO_ELOCKED, with a message naming the
+/* Take EXP/lock without waiting (a symbolic link is refused).  HPO_ELOCKED, with a message naming the
  * holder (host, pid, Slurm job), if another process has it. */
 int experiment_lock(hpo_experiment *e);
 /* The same, retrying for up to `seconds` (workers hold it for milliseconds
  * at a time, so a driver step of a workers-mode sweep waits its turn). */
 int experiment_lock_wait(hpo_experiment *e, double seconds);
+/* Publishes results.h5 if a change is not yet published, then releases. */
 void experiment_unlock(hpo_experiment *e);
 
 /* Allocated paths inside the experiment. */
@@ -50,6 +52,15 @@ char *experiment_trial_dir(const hpo_experiment *e, long trial_id);
  * is ever written or read out of EXP through one. */
 int experiment_trial_dir_ok(const char *dir);
 char *experiment_results_path(const hpo_experiment *e);
+/* Whether a spec of this sha256 was ever this experiment's (the one in
+ * force or one that --allow-spec-change replaced). */
+int experiment_knows_spec(const hpo_experiment *e, const char *sha256);
+/* EXP/.results.work.h5, which only the lock holder opens. */
+char *experiment_work_path(const hpo_experiment *e);
+/* No file or directory of the experiment hpo writes (results.h5, the
+ * working file, lock, spec.yaml, experiment, rounds, trials) may be a
+ * symbolic link: HPO_EIO naming it if one is. */
+int experiment_check_links(const hpo_experiment *e);
 
 /* A trial's lock, trials/tNNNNNN/lock: whoever runs the trial holds it
  * (flock, exclusive) for as long as the trial runs, so "is this trial

@@ -3,13 +3,17 @@
  */
 #include "store/ingest.h"
 #include "store/plan.h"
+#include "store/publish.h"
 #include "store/rank.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Add the rows of every round planned since the last ingest. */
@@ -232,36 +236,129 @@ static int build_at(hpo_experiment *e, const char *path, hpo_store **out, hpo_in
     return r;
 }
 
+/* The file at `path` belongs to this experiment: its spec_sha256 is the
+ * spec in force (then its name is the spec's) or one it replaced. */
+static int check_identity(hpo_experiment *e, hpo_store *st, const char *path)
+{
+    char *sha = NULL, *name = NULL;
+    int r = 0;
+    if (store_get_attr(st, "spec_sha256", &sha) != 0 || store_get_attr(st, "name", &name) != 0)
+        r = hpo_error(HPO_ECORRUPT, "%s: has no name or spec_sha256", path);
+    else if (strcmp(sha, e->spec->sha256) == 0 ? strcmp(name, e->spec->name ? e->spec->name : "") != 0
+                                               : !experiment_knows_spec(e, sha))
+        r = hpo_error(HPO_ECORRUPT, "%s: belongs to another experiment ('%s', spec %.12s; this one is "
+                      "'%s', spec %.12s)", path, name, sha, e->spec->name ? e->spec->name : "",
+                      e->spec->sha256);
+    free(sha);
+    free(name);
+    return r;
+}
+
+/* Start the working file from the published results.h5 (an experiment
+ * written before the working file existed, or whose working file was
+ * lost) when that is sound and ours: 0 if copied, HPO_ENOTFOUND if it must
+ * be rebuilt instead, HPO_EFORMAT (another hpo's file) or an I/O error. */
+static int adopt_published(hpo_experiment *e, const char *dst, const char *work)
+{
+    if (!path_exists(dst)) return HPO_ENOTFOUND;
+    hpo_store *st = NULL;
+    int r = store_open(&st, dst, e->spec, 0);
+    if (r == 0) r = check_identity(e, st, dst);
+    if (st) store_close(st);
+    if (r == HPO_EFORMAT) return r;
+    if (r != 0) {
+        hpo_notice(HPO_NOTE_INFO, "%s; rebuilding it from plans and journals", hpo_error_last());
+        return HPO_ENOTFOUND;
+    }
+    return publish_now(dst, work);
+}
+
+/* Room for an ingest: a session rewrites a few chunks, and publishing
+ * copies the whole working file.  Refusing up front (one line, nothing
+ * written) beats failing halfway through HDF5's writes. */
+#define SPACE_SLACK_KB 64   /* $HPO_MIN_FREE_KB overrides it */
+static int check_space(hpo_experiment *e, const char *work)
+{
+    struct statvfs fs;
+    struct stat st;
+    if (statvfs(e->dir, &fs) != 0) return 0;
+    const char *v = getenv("HPO_MIN_FREE_KB");
+    unsigned long long slack = (v && *v ? strtoull(v, NULL, 10) : SPACE_SLACK_KB) * 1024;
+    if (v && *v && slack == 0) return 0;   /* off: for tests of a disk filling mid-write */
+    unsigned long long free_b = (unsigned long long)fs.f_bavail * fs.f_frsize;
+    unsigned long long need = slack + (stat(work, &st) == 0 ? (unsigned long long)st.st_size : 0);
+    if (free_b >= need) return 0;
+    return hpo_error(HPO_EIO, "%s: no space left for results.h5 (%llu KiB free on %s, %llu KiB needed); "
+                     "free some space and run the same command again: nothing recorded is lost", e->dir,
+                     free_b / 1024, e->dir, need / 1024);
+}
+
 int ingest_open(hpo_experiment *e, hpo_store **out, hpo_ingest_stats *stats)
 {
     hpo_ingest_stats dummy;
     if (!stats) stats = &dummy;
     memset(stats, 0, sizeof *stats);
-    char *path = experiment_results_path(e);
-    hpo_store *st = NULL;
-    int r = store_open(&st, path, e->spec, 1);
-    if (r == HPO_ECORRUPT) {
-        /* Never overwrite a damaged file blindly: keep it for inspection. */
-        long when = (long)now_wall();
-        char *aside = xasprintf("%s.damaged-%ld", path, when);
-        for (int k = 1; path_exists(aside); k++) {   /* never over one kept earlier in the same second */
-            free(aside);
-            aside = xasprintf("%s.damaged-%ld.%d", path, when, k);
-        }
-        hpo_notice(HPO_NOTE_INFO, "%s; moved it to %s and rebuilding it from plans and journals",
-                   hpo_error_last(), aside);
-        rename(path, aside);
-        free(aside);
-        r = HPO_ENOTFOUND;
+    *out = NULL;
+    int r = experiment_check_links(e);
+    if (r != 0) return r;
+    publish_cleanup(e->dir);
+    char *dst = experiment_results_path(e), *work = experiment_work_path(e);
+    if ((r = check_space(e, work)) != 0) {
+        free(dst);
+        free(work);
+        return r;
     }
-    if (r == HPO_ENOTFOUND) {
-        stats->rebuilt = path_exists(path) ? 0 : 1;
-        r = build_at(e, path, &st, stats);
+    hpo_store *st = NULL;
+    int force = 0;
+    r = store_open(&st, work, e->spec, 1);
+    if (r == 0 && (r = check_identity(e, st, work)) != 0) {
+        store_close(st);
+        st = NULL;
+    }
+    if (r == HPO_ECORRUPT) {
+        /* The working file is private and derived: nothing in it is lost
+         * (plans and journals hold it all), so it is not kept. */
+        hpo_notice(HPO_NOTE_INFO, "%s; rebuilding it from plans and journals", hpo_error_last());
+        unlink(work);
+        r = HPO_ENOTFOUND;
+    } else if (r == HPO_ENOTFOUND) {
+        r = adopt_published(e, dst, work);
+        if (r == 0 && (r = store_open(&st, work, e->spec, 1)) == 0) r = sync_store(e, st, stats);
+        if (r == HPO_ECORRUPT) {
+            hpo_notice(HPO_NOTE_INFO, "%s; rebuilding it from plans and journals", hpo_error_last());
+            if (st) { store_close(st); st = NULL; }
+            unlink(work);
+            r = HPO_ENOTFOUND;
+        }
+        force = 1;
     } else if (r == 0) {
         r = sync_store(e, st, stats);
-        if (r != 0) { store_close(st); st = NULL; }
     }
-    free(path);
+    if (r == HPO_ENOTFOUND) {
+        stats->rebuilt = 1;
+        force = 1;
+        r = build_at(e, work, &st, stats);
+    }
+    /* Once per process, look at what readers see: a published file that
+     * was deleted or damaged since is published again. */
+    static char *checked;
+    if (r == 0 && (!checked || strcmp(checked, dst) != 0)) {
+        free(checked);
+        checked = xstrdup(dst);
+        hpo_store *pub = NULL;
+        int c = store_open(&pub, dst, NULL, 0);
+        if (pub) store_close(pub);
+        if (c == HPO_ENOTFOUND) force = 1;
+        else if (c == HPO_EFORMAT) r = c;   /* another hpo's: refused, never published over */
+        else if (c != 0 && !force) {
+            hpo_notice(HPO_NOTE_INFO, "%s; publishing it again from %s", hpo_error_last(), work);
+            force = 1;
+        }
+    }
+    if (r == 0) store_publish_to(st, dst, force);
+    if (r != 0 && st) { store_close(st); st = NULL; }
+    free(dst);
+    free(work);
     if (r == 0) *out = st;
     return r;
 }
@@ -279,11 +376,14 @@ int ingest_rebuild(hpo_experiment *e, hpo_ingest_stats *stats)
     hpo_ingest_stats dummy;
     if (!stats) stats = &dummy;
     memset(stats, 0, sizeof *stats);
-    char *path = experiment_results_path(e);
-    char *tmp = xasprintf("%s.rebuild-%ld", path, (long)getpid());
+    int r = experiment_check_links(e);
+    if (r != 0) return r;
+    publish_cleanup(e->dir);
+    char *path = experiment_results_path(e), *work = experiment_work_path(e);
+    char *tmp = xasprintf("%s.rebuild-%ld", work, (long)getpid());
     hpo_store *st = NULL;
     /* Never replace a file that another hpo (another format) wrote. */
-    int r = store_open(&st, path, NULL, 0);
+    r = store_open(&st, path, NULL, 0);
     if (st) store_close(st);
     st = NULL;
     if (r != HPO_EFORMAT) r = 0;
@@ -294,10 +394,17 @@ int ingest_rebuild(hpo_experiment *e, hpo_ingest_stats *stats)
         if (r == 0) r = c;
     }
     fault_point("rebuild:before-rename");
-    if (r == 0 && rename(tmp, path) != 0) r = hpo_error(HPO_EIO, "%s: cannot replace: %m", path);
-    if (r == 0) { fsync_parent_dir(path); stats->rebuilt = 1; }
-    else unlink(tmp);
+    if (r == 0 && rename(tmp, work) != 0) r = hpo_error(HPO_EIO, "%s: cannot replace: %s", work, strerror(errno));
+    if (r == 0) {
+        fsync_parent_dir(work);
+        stats->rebuilt = 1;
+        publish_mark(work, 1);   /* published now, or by the next lock holder */
+        if ((r = publish_now(work, path)) == 0) publish_mark(work, 0);
+    } else {
+        unlink(tmp);
+    }
     free(tmp);
+    free(work);
     free(path);
     return r;
 }

@@ -194,6 +194,71 @@ int journal_append_event(int fd, const char *text)
     return r;
 }
 
+void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, const char *metric,
+                       const char *value_text, size_t value_len)
+{
+    size_t mlen = strnlen(metric, HPO_METRIC_MAX), tlen = strlen(time_text);
+    if (!metric_name_ok(metric, mlen) || value_len == 0 || value_len >= 64) return;
+    size_t need = 10 + 2 + 21 + 1 + tlen + 1 + mlen + 1 + value_len + 1;
+    if (b->len + need + 1 > b->cap) {
+        b->cap = (b->len + need + 1) * 2;
+        if (b->cap < 4096) b->cap = 4096;
+        b->buf = xrealloc(b->buf, b->cap);
+        if (b->len == 0) b->len = 1;   /* byte 0: room for a '\n' closing a torn line */
+    }
+    if (b->len == 0) b->len = 1;
+    char *line = b->buf + b->len, *p = line + 9;
+    *p++ = 'r';
+    *p++ = ' ';
+    if (step < 0) { memcpy(p, "-1", 2); p += 2; }
+    else {
+        char digits[24];
+        int k = 0;
+        do { digits[k++] = (char)('0' + step % 10); step /= 10; } while (step > 0);
+        while (k > 0) *p++ = digits[--k];
+    }
+    *p++ = ' ';
+    memcpy(p, time_text, tlen); p += tlen;
+    *p++ = ' ';
+    memcpy(p, metric, mlen); p += mlen;
+    *p++ = ' ';
+    memcpy(p, value_text, value_len); p += value_len;
+    size_t plen = (size_t)(p - (line + 9));
+    static const char hexd[] = "0123456789abcdef";
+    uint32_t crc = crc32_of(line + 9, plen);
+    for (int i = 7; i >= 0; i--, crc >>= 4) line[i] = hexd[crc & 15];
+    line[8] = ' ';
+    *p++ = '\n';
+    b->len = (size_t)(p - b->buf);
+}
+
+int journal_batch_write(int fd, hpo_journal_batch *b)
+{
+    if (b->len <= 1) return HPO_OK;
+    char *start = b->buf + 1;
+    if (ends_torn(fd)) *--start = '\n';
+    size_t wl = (size_t)(b->buf + b->len - start);
+    ssize_t w;
+    do { w = write(fd, start, wl); } while (w < 0 && errno == EINTR);
+    b->len = 1;
+    if (w < 0 || (size_t)w != wl)
+        return hpo_error(HPO_EIO, "journal: cannot append: %s", w < 0 ? strerror(errno) : "short write");
+    return HPO_OK;
+}
+
+void journal_batch_free(hpo_journal_batch *b)
+{
+    free(b->buf);
+    memset(b, 0, sizeof *b);
+}
+
+int journal_sync(int fd)
+{
+    if (fsync(fd) != 0 && errno != EINVAL)
+        return hpo_error(HPO_EIO, "journal: cannot fsync: %s", strerror(errno));
+    return HPO_OK;
+}
+
 /* ---- reading ---------------------------------------------------------- */
 
 enum line_kind { LINE_BAD, LINE_REPORT, LINE_OTHER };

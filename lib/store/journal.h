@@ -1,7 +1,9 @@
 /*
  * journal.h -- a trial's durable record, in EXP/trials/tNNNNNN/.
  *
- *   journal   one line per event, appended with one write() and fsync'd:
+ *   journal   one line per event, appended with one write() of whole lines
+ *             (fsync'd at once, or group-committed by the trial runner,
+ *             see trial/runner.h):
  *               "<crc32 hex8> <payload>\n"
  *             where payload is "r STEP TIME METRIC VALUE" for a metric report
  *             (the only kind the store reads) or "e TEXT" for a free-form
@@ -56,6 +58,20 @@ typedef struct hpo_trial_result {
 int journal_open(const char *dir, int *fd);
 /* Append one metric report; fsync'd before returning. */
 int journal_append_report(int fd, long step, double time, const char *metric, double value);
+/* Many reports appended at once, in one write() of whole lines, and not
+ * fsync'd: the caller group-commits with journal_sync() (the trial runner,
+ * for metric lines on stdout).  Values are kept as the text they were
+ * written as (what strtod reads back exactly), so nothing is formatted. */
+typedef struct hpo_journal_batch {
+    char *buf;
+    size_t len, cap;
+} hpo_journal_batch;
+void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, const char *metric,
+                       const char *value_text, size_t value_len);
+int journal_batch_write(int fd, hpo_journal_batch *b);
+void journal_batch_free(hpo_journal_batch *b);
+/* fsync the journal. */
+int journal_sync(int fd);
 /* Append a free-form event line (newlines in text are replaced). */
 int journal_append_event(int fd, const char *text);
 

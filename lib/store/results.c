@@ -34,6 +34,7 @@
 #endif
 #include "store/results.h"
 #include "core/util.h"
+#include "store/publish.h"
 
 #include <hdf5.h>
 
@@ -99,6 +100,11 @@ struct hpo_store {
     size_t rdirty_lo, rdirty_hi;
 
     size_t n_curves;
+
+    int session;                           /* a write session is open (publish.h) */
+    int changed;                           /* this session changed something */
+    char *publish_to;                      /* publish at close to this path, or NULL */
+    int publish_force;
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -109,6 +115,12 @@ static void h5_init(void)
 {
     static int done;
     if (!done) {
+        /* No HDF5 shutdown at exit: after a write failed (a full disk),
+         * HDF5 1.10's own atexit close of the file it could not close
+         * crashes in H5F__close_cb.  Every file is closed by store_close,
+         * and one that failed has its `writing` flag set, so nothing is
+         * lost by skipping it. */
+        H5dont_atexit();
         H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
         done = 1;
     }
@@ -117,6 +129,7 @@ static void h5_init(void)
 typedef struct walk_state {
     char desc[256];            /* innermost error's description */
     int lock_failed;           /* some entry says "unable to lock file" */
+    int sys_errno;             /* errno a failed system call reported, or 0 */
 } walk_state;
 
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
@@ -124,19 +137,26 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data)
     walk_state *w = data;
     if (n == 0 && e->desc) snprintf(w->desc, sizeof w->desc, "%s", e->desc);
     if (e->min_num == H5E_CANTLOCKFILE) w->lock_failed = 1;
+    /* The sec2 driver says "..., errno = 28, error message = '...', ...". */
+    const char *p = e->desc ? strstr(e->desc, "errno = ") : NULL;
+    if (p && !w->sys_errno) w->sys_errno = atoi(p + 8);
     return 0;
 }
 
 /* Inspect (and clear) the current HDF5 error stack. */
 static walk_state h5_last_error(void)
 {
-    walk_state w = { "", 0 };
+    walk_state w = { "", 0, 0 };
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, &w);
     H5Eclear2(H5E_DEFAULT);
     return w;
 }
 
-/* "PATH: <what> (HDF5: <reason>)" as the thread's error; returns code. */
+/* errno of the last failed fsync (file_sync), for h5_fail. */
+static __thread int sync_errno;
+
+/* "PATH: <what> (HDF5: <reason>)" as the thread's error; returns code.  A
+ * full disk or quota says so, with the space left, instead of HDF5's text. */
 static int h5_fail(int code, const char *path, const char *fmt, ...) HPO_PRINTF(3, 4);
 static int h5_fail(int code, const char *path, const char *fmt, ...)
 {
@@ -146,6 +166,10 @@ static int h5_fail(int code, const char *path, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     walk_state w = h5_last_error();
+    if (!w.sys_errno) w.sys_errno = sync_errno;
+    sync_errno = 0;
+    if (w.sys_errno == ENOSPC || w.sys_errno == EDQUOT)
+        return hpo_error(code, "%s: %s: %s", path, what, io_strerror(w.sys_errno, path));
     if (w.desc[0])
         return hpo_error(code, "%s: %s (HDF5: %s)", path, what, w.desc);
     return hpo_error(code, "%s: %s", path, what);
@@ -294,6 +318,31 @@ static herr_t attr_write_string(hid_t obj, const char *name, const char *value)
     return r;
 }
 
+/* A text too long for an attribute (a spec over ATTR_MAX bytes): a scalar
+ * fixed-length string dataset of that name at the root instead (h5py:
+ * f["spec_yaml"][()]), and no attribute of the name. */
+static herr_t text_write_long(hid_t obj, const char *name, const char *value)
+{
+    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0) return -1;
+    if (H5Lexists(obj, name, H5P_DEFAULT) > 0 && H5Ldelete(obj, name, H5P_DEFAULT) < 0) return -1;
+    hid_t t = string_type(strlen(value) + 1), sp = H5Screate(H5S_SCALAR);
+    hid_t d = t < 0 || sp < 0 ? -1 : H5Dcreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t r = d < 0 ? -1 : H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, value);
+    if (d >= 0) H5Dclose(d);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    return r;
+}
+
+/* A string attribute, or text_write_long's dataset when it is too long;
+ * whichever it was before is replaced. */
+static herr_t text_write(hid_t obj, const char *name, const char *value)
+{
+    if (strlen(value) > ATTR_MAX) return text_write_long(obj, name, value);
+    if (H5Lexists(obj, name, H5P_DEFAULT) > 0 && H5Ldelete(obj, name, H5P_DEFAULT) < 0) return -1;
+    return attr_write_string(obj, name, value);
+}
+
 /* An array of n fixed-length strings (sized to the longest). */
 static herr_t attr_write_strings(hid_t obj, const char *name, char *const *v, int n)
 {
@@ -404,6 +453,12 @@ static hid_t create_column(hid_t loc, const char *name, hid_t ftype, hsize_t chu
     if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0 &&
         (!shuffle || H5Pset_shuffle(dcpl) >= 0) &&
         H5Pset_deflate(dcpl, DEFLATE_LEVEL) >= 0 &&
+#ifndef HPO_NO_FLETCHER32
+        /* A checksum per chunk: a flipped byte is an error on read, never
+         * a silently different value (deflate alone let 8 of 154 flips
+         * through; bench/ingest measures the cost). */
+        H5Pset_fletcher32(dcpl) >= 0 &&
+#endif
         (!fill || H5Pset_fill_value(dcpl, fill_type, fill) >= 0))
         d = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (dcpl >= 0) H5Pclose(dcpl);
@@ -427,6 +482,40 @@ static const char *type_name(hpo_param_type t)
     return t == HPO_PARAM_FLOAT ? "float" : t == HPO_PARAM_INT ? "int" : "choice";
 }
 
+/* The choices of P: the attribute `choices` of /config/P, or, when they
+ * are too many for an attribute (over ATTR_MAX bytes), the dataset
+ * /choices/P of fixed-length strings, named by the attribute
+ * `choices_dataset`. */
+static herr_t write_choices(hid_t config, hid_t col, const hpo_param *p)
+{
+    size_t w = 1;
+    for (int i = 0; i < p->n_choices; i++)
+        if (strlen(p->choices[i]) + 1 > w) w = strlen(p->choices[i]) + 1;
+    if (w * (size_t)p->n_choices <= ATTR_MAX) return attr_write_strings(col, "choices", p->choices, p->n_choices);
+    hid_t f = H5Iget_file_id(config);
+    if (f < 0) return -1;
+    hid_t g = H5Lexists(f, "choices", H5P_DEFAULT) > 0 ? H5Gopen2(f, "choices", H5P_DEFAULT)
+                                                       : H5Gcreate2(f, "choices", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Fclose(f);
+    if (g < 0) return -1;
+    char *buf = xcalloc((size_t)p->n_choices, w);
+    for (int i = 0; i < p->n_choices; i++) memcpy(buf + (size_t)i * w, p->choices[i], strlen(p->choices[i]));
+    hsize_t dim = (hsize_t)p->n_choices;
+    hid_t t = string_type(w), sp = H5Screate_simple(1, &dim, NULL);
+    hid_t d = t < 0 || sp < 0 ? -1 : H5Dcreate2(g, p->name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t r = d < 0 ? -1 : H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    if (d >= 0) H5Dclose(d);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    H5Gclose(g);
+    free(buf);
+    if (r < 0) return -1;
+    char *path = xasprintf("/choices/%s", p->name);
+    r = attr_write_string(col, "choices_dataset", path);
+    free(path);
+    return r;
+}
+
 /* /config/P with its fill value (= inactive) and descriptive attributes. */
 static int create_config_column(hid_t grp, const hpo_param *p)
 {
@@ -447,8 +536,7 @@ static int create_config_column(hid_t grp, const hpo_param *p)
     if (ok && p->type == HPO_PARAM_INT)
         ok = attr_write_i64(d, "missing", INT_MISSING) >= 0;
     if (ok && p->type == HPO_PARAM_CHOICE)
-        ok = attr_write_i64(d, "missing", CHOICE_MISSING) >= 0 &&
-             attr_write_strings(d, "choices", p->choices, p->n_choices) >= 0;
+        ok = attr_write_i64(d, "missing", CHOICE_MISSING) >= 0 && write_choices(grp, d, p) >= 0;
     H5Dclose(d);
     return ok ? 0 : -1;
 }
@@ -482,7 +570,7 @@ static int write_root_attrs(hid_t f, const hpo_spec *spec)
     return attr_write_string(f, "format", FORMAT_NAME) >= 0 &&
            attr_write_i32(f, "format_version", HPO_FORMAT_VERSION) >= 0 &&
            attr_write_string(f, "name", str_or_empty(spec->name)) >= 0 &&
-           attr_write_string(f, "spec_yaml", str_or_empty(spec->yaml)) >= 0 &&
+           text_write(f, "spec_yaml", str_or_empty(spec->yaml)) >= 0 &&
            attr_write_string(f, "spec_sha256", spec->sha256) >= 0 &&
            attr_write_scalar(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) >= 0 &&
            attr_write_string(f, "objective", str_or_empty(spec->metric)) >= 0 &&
@@ -519,7 +607,7 @@ static int write_layout(hid_t f, const hpo_spec *spec, const char **what)
     H5Pclose(gcpl);
     if (g < 0) return -1;
     for (int i = 0; i < spec->space.n; i++) {
-        *what = spec->space.params[i].name;
+        *what = "create a /config column";
         if (create_config_column(g, &spec->space.params[i]) < 0) {
             H5Gclose(g);
             return -1;
@@ -536,7 +624,10 @@ static int file_sync(hid_t f)
     if (H5Fflush(f, H5F_SCOPE_LOCAL) < 0) return -1;
     void *h = NULL;
     if (H5Fget_vfd_handle(f, H5P_DEFAULT, &h) >= 0 && h) {
-        if (fsync(*(int *)h) != 0 && errno != EINVAL) return -1;
+        if (fsync(*(int *)h) != 0 && errno != EINVAL) {
+            sync_errno = errno;
+            return -1;
+        }
     } else {
         H5Eclear2(H5E_DEFAULT);
     }
@@ -586,9 +677,6 @@ int store_create(const char *path, const hpo_spec *spec)
     h5_init();
     if (path_exists(path))
         return hpo_error(HPO_ERROR, "%s: already exists", path);
-    if (spec->yaml && strlen(spec->yaml) > ATTR_MAX)
-        return hpo_error(HPO_ERROR, "%s: the spec is too large to store (%zu bytes, at most %d)",
-                         path, strlen(spec->yaml), ATTR_MAX);
     for (int i = 0; i < spec->space.n; i++) {
         int r = check_param_name(path, &spec->space.params[i]);
         if (r < 0) return r;
@@ -603,6 +691,7 @@ int store_create(const char *path, const hpo_spec *spec)
     if (fapl >= 0) H5Pclose(fapl);
     if (f < 0) {
         int r = h5_fail(HPO_EIO, path, "cannot create %s", tmp);
+        unlink(tmp);   /* HDF5 may have made it before failing */
         free(tmp);
         return r;
     }
@@ -645,8 +734,10 @@ static void store_free(hpo_store *st)
     for (size_t i = 0; i < 3; i++)
         if (ts[i] >= 0) H5Tclose(ts[i]);
     if (st->file >= 0) H5Fclose(st->file);
+    if (st->session) publish_session_end(st->path, NULL, 0, 0);
     free(st->trials);
     free(st->rounds);
+    free(st->publish_to);
     free(st->path);
     free(st);
 }
@@ -701,8 +792,7 @@ static int check_root(hpo_store *st)
     if (attr_read_i64(st->file, "writing", &v) != 0)
         return h5_fail(HPO_ECORRUPT, st->path, "the writing flag is missing or unreadable");
     if (v != 0)
-        return hpo_error(HPO_ECORRUPT, "%s: a writer was interrupted mid-write; "
-                         "rebuild it with hpo rebuild", st->path);
+        return hpo_error(HPO_ECORRUPT, "%s: a writer was interrupted mid-write", st->path);
     return 0;
 }
 
@@ -823,9 +913,18 @@ static int open_curves(hpo_store *st)
  * in order: the stored indices mean nothing otherwise. */
 static int check_choices(hpo_store *st, hid_t ds, const hpo_param *p)
 {
-    hid_t a = H5Aopen(ds, "choices", H5P_DEFAULT);
+    /* Too many for an attribute: the dataset that write_choices made. */
+    char *where = NULL;
+    hid_t big = -1;
+    if (H5Aexists(ds, "choices") <= 0 && attr_read_string(ds, "choices_dataset", &where) == 0) {
+        big = H5Dopen2(st->file, where, H5P_DEFAULT);
+        free(where);
+        if (big < 0) return h5_fail(HPO_ECORRUPT, st->path, "/config/%s: its choices dataset is missing", p->name);
+    }
+    H5Eclear2(H5E_DEFAULT);
+    hid_t a = big >= 0 ? big : H5Aopen(ds, "choices", H5P_DEFAULT);
     if (a < 0) return h5_fail(HPO_ECORRUPT, st->path, "/config/%s has no choices", p->name);
-    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    hid_t ft = big >= 0 ? H5Dget_type(a) : H5Aget_type(a), sp = big >= 0 ? H5Dget_space(a) : H5Aget_space(a);
     hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
     int ok = ft >= 0 && H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) == 0 &&
              n == p->n_choices;
@@ -833,7 +932,7 @@ static int check_choices(hpo_store *st, hid_t ds, const hpo_param *p)
         size_t w = H5Tget_size(ft);
         char *buf = xcalloc((size_t)n, w + 1);
         hid_t mt = string_type(w + 1);
-        ok = mt >= 0 && H5Aread(a, mt, buf) >= 0;
+        ok = mt >= 0 && (big >= 0 ? H5Dread(a, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : H5Aread(a, mt, buf)) >= 0;
         for (int i = 0; ok && i < p->n_choices; i++)
             ok = strcmp(buf + (size_t)i * (w + 1), p->choices[i]) == 0;
         if (mt >= 0) H5Tclose(mt);
@@ -841,7 +940,8 @@ static int check_choices(hpo_store *st, hid_t ds, const hpo_param *p)
     }
     if (sp >= 0) H5Sclose(sp);
     if (ft >= 0) H5Tclose(ft);
-    H5Aclose(a);
+    if (big >= 0) H5Dclose(a);
+    else H5Aclose(a);
     H5Eclear2(H5E_DEFAULT);
     if (!ok)
         return hpo_error(HPO_ECORRUPT, "%s: /config/%s lists other choices than the spec",
@@ -956,7 +1056,16 @@ int store_open(hpo_store **out, const char *path, const hpo_spec *spec, int writ
         return hpo_error(HPO_ENOTFOUND, "%s: no such file", path);
     if (access(path, writable ? R_OK | W_OK : R_OK) != 0)
         return hpo_error(HPO_EIO, "%s: %s", path, strerror(errno));
+    struct stat lst;
+    if (writable && lstat(path, &lst) == 0 && !S_ISREG(lst.st_mode))
+        return hpo_error(HPO_EIO, "%s: is %s, not a file; refusing to write through it", path,
+                         S_ISLNK(lst.st_mode) ? "a symbolic link" : "not a regular file");
+    if (!writable) publish_before_read(path);   /* read what this process wrote */
     hpo_store *st = store_new(path, writable);
+    if (writable) {
+        publish_session_begin();   /* waits for a copy of the file in progress */
+        st->session = 1;
+    }
     if (st->t_trial < 0 || st->t_curve < 0 || st->t_round < 0) {
         int r = h5_fail(HPO_ERROR, path, "cannot build the table types");
         store_free(st);
@@ -1069,10 +1178,16 @@ int store_close(hpo_store *st)
         if (r == 0) r = set_writing(st, 0);
     }
     hid_t f = st->file;
-    char *path = xstrdup(st->path);
+    char *path = xstrdup(st->path), *publish_to = st->publish_to;
+    int session = st->session, changed = st->changed, force = st->publish_force;
     st->file = -1;
+    st->session = 0;
+    st->publish_to = NULL;
     store_free(st);          /* closes the datasets first: they pin the file */
     if (f >= 0 && H5Fclose(f) < 0 && r == 0) r = h5_fail(HPO_EIO, path, "cannot close");
+    /* Only a complete file (writing flag cleared) is ever published. */
+    if (session) publish_session_end(path, r == 0 ? publish_to : NULL, changed, force);
+    free(publish_to);
     free(path);
     return r;
 }
@@ -1164,6 +1279,7 @@ int store_put_trials(hpo_store *st, const hpo_trial_row *rows,
         mark_dirty(&st->dirty_lo, &st->dirty_hi, id, id + 1);
     }
     st->n_trials = new_n;
+    st->changed = 1;
     return 0;
 }
 
@@ -1179,6 +1295,7 @@ int store_put_round(hpo_store *st, const hpo_round_row *row)
     st->rounds[i] = *row;
     if (i == st->n_rounds) st->n_rounds++;
     mark_dirty(&st->rdirty_lo, &st->rdirty_hi, i, i + 1);
+    st->changed = 1;
     return 0;
 }
 
@@ -1190,6 +1307,7 @@ int store_append_curves(hpo_store *st, const hpo_curve_row *rows, size_t n)
                    st->n_curves, st->n_curves + n) < 0)
         return h5_fail(HPO_EIO, st->path, "cannot append to /curves");
     st->n_curves += n;
+    st->changed = 1;
     return 0;
 }
 
@@ -1223,11 +1341,12 @@ int store_set_attr(hpo_store *st, const char *name, const char *value)
     if (r < 0) return r;
     if (reserved_attr(name))
         return hpo_error(HPO_ERROR, "%s: attribute '%s' is reserved", st->path, name);
-    if (strlen(value) > ATTR_MAX)
+    if (strlen(value) > ATTR_MAX && strcmp(name, "spec_yaml") != 0)
         return hpo_error(HPO_ERROR, "%s: attribute '%s' is too long (%zu bytes)", st->path,
                          name, strlen(value));
-    if (attr_write_string(st->file, name, value) < 0)
+    if (text_write(st->file, name, value) < 0)
         return h5_fail(HPO_EIO, st->path, "cannot write attribute '%s'", name);
+    st->changed = 1;
     return 0;
 }
 
@@ -1235,6 +1354,25 @@ int store_get_attr(hpo_store *st, const char *name, char **value)
 {
     *value = NULL;
     int r = attr_read_string(st->file, name, value);
+    if (r == HPO_ENOTFOUND && H5Lexists(st->file, name, H5P_DEFAULT) > 0) {   /* text_write_long's */
+        hid_t d = H5Dopen2(st->file, name, H5P_DEFAULT);
+        hid_t t = d >= 0 ? H5Dget_type(d) : -1;
+        int ok = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0;
+        if (ok) {
+            size_t n = H5Tget_size(t);
+            hid_t mt = string_type(n + 1);
+            char *v = xcalloc(n + 2, 1);
+            ok = mt >= 0 && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0;
+            if (ok) *value = v;
+            else free(v);
+            if (mt >= 0) H5Tclose(mt);
+        }
+        if (t >= 0) H5Tclose(t);
+        if (d >= 0) H5Dclose(d);
+        if (!ok) return h5_fail(HPO_ECORRUPT, st->path, "cannot read %s", name);
+        return 0;
+    }
+    H5Eclear2(H5E_DEFAULT);
     if (r == HPO_ENOTFOUND)
         return hpo_error(HPO_ENOTFOUND, "%s: no attribute '%s'", st->path, name);
     if (r == 0) return 0;
@@ -1269,3 +1407,10 @@ const double *store_config(const hpo_store *st, int p)
 
 size_t store_n_rounds(const hpo_store *st) { return st->n_rounds; }
 const hpo_round_row *store_rounds(const hpo_store *st) { return st->rounds; }
+
+void store_publish_to(hpo_store *st, const char *dst, int force)
+{
+    free(st->publish_to);
+    st->publish_to = dst ? xstrdup(dst) : NULL;
+    st->publish_force = force;
+}

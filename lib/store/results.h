@@ -3,7 +3,10 @@
  * README.md, "results.h5"), written with the HDF5 C API.
  *
  * Invariants:
- *  - Only the holder of EXP/lock writes (the caller guarantees it).
+ *  - Only the holder of EXP/lock writes (the caller guarantees it), and it
+ *    writes the private working file EXP/.results.work.h5; results.h5 is
+ *    only ever replaced whole by publishing (store/publish.h).
+ *  - A writable open refuses a symbolic link.
  *  - /trials row i is trial i: trial ids are dense from 0, so a row is
  *    updated in place by id; /config/P row i is trial i's value of P.
  *  - A write session (store_open writable ... store_close) first sets the
@@ -98,6 +101,11 @@ int store_put_round(hpo_store *st, const hpo_round_row *r);
 int store_append_curves(hpo_store *st, const hpo_curve_row *rows, size_t n);
 /* Read the whole /curves table (caller frees *rows). */
 int store_read_curves(hpo_store *st, hpo_curve_row **rows, size_t *n);
+
+/* When this write session closes successfully and changed something (or
+ * `force`), publish the file to `dst` (see store/publish.h: copy, fsync,
+ * rename, rate-limited).  Used by ingest for EXP/results.h5. */
+void store_publish_to(hpo_store *st, const char *dst, int force);
 
 /* Root string attributes beyond the fixed ones (e.g. "stop_reason"). */
 int store_set_attr(hpo_store *st, const char *name, const char *value);

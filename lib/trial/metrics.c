@@ -89,6 +89,8 @@ int metrics_parse_line(const char *line, size_t len, hpo_metric_kv *out, int max
             memcpy(out[stored].name, tok, nn);
             out[stored].name[nn] = '\0';
             out[stored].value = v;
+            out[stored].text = val;
+            out[stored].text_len = vn;
             stored++;
         }
     }

@@ -18,6 +18,8 @@
 typedef struct hpo_metric_kv {
     char name[HPO_METRIC_MAX];
     double value;
+    const char *text;          /* the value as written on the line (not NUL-terminated) */
+    size_t text_len;
 } hpo_metric_kv;
 
 /* Parse one line (without its newline; not necessarily NUL-terminated).

@@ -19,9 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -176,11 +178,27 @@ static envlist trial_environment(const hpo_experiment *e, int round, const hpo_p
 
 static volatile sig_atomic_t child_pgid = 0;
 static volatile sig_atomic_t cancel_signal = 0;
+/* The trial had already exited when the first stop came: it finished its
+ * work, and keeps its real result. */
+static volatile sig_atomic_t done_before_stop = 0;
+
+/* Whether the trial's own process has exited (not reaped: WNOWAIT). */
+static int child_has_exited(pid_t pid)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    return pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
 
 static void forward_signal(int sig)
 {
-    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) cancel_signal = sig;
+    int saved = errno;
+    if ((sig == SIGTERM || sig == SIGINT || sig == SIGHUP) && !cancel_signal) {
+        done_before_stop = child_has_exited(child_pgid);
+        cancel_signal = sig;
+    }
     if (child_pgid > 0) kill(-child_pgid, sig);
+    errno = saved;
 }
 
 /* The signals the runner forwards to the trial's process group while it
@@ -233,27 +251,97 @@ static void archive_attempt(const char *dir)
 /* Record the complete stdout lines in buf[0..*len) as metric reports and
  * keep the incomplete tail.  A line that overflows the buffer is skipped
  * up to its end (*skipping). */
-static void parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
+static int parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
 {
+    static hpo_journal_batch batch;
     size_t start = 0;
+    int any = 0;
+    char t[32];
+    format_double(t, sizeof t, now_wall());   /* one time for the lines of one read() */
     for (size_t i = 0; i < *len; i++) {
         if (buf[i] != '\n') continue;
         if (!*skipping) {
             hpo_metric_kv kv[64];
             long step = -1;
             int n = metrics_parse_line(buf + start, i - start, kv, 64, &step);
-            double t = now_wall();
-            for (int k = 0; k < n; k++) journal_append_report(jfd, step, t, kv[k].name, kv[k].value);
+            for (int k = 0; k < n; k++) journal_batch_add(&batch, step, t, kv[k].name, kv[k].text, kv[k].text_len);
+            any |= n > 0;
         }
         *skipping = 0;
         start = i + 1;
     }
+    /* All the lines of one read() in one append; fsync'd by pump_output. */
+    journal_batch_write(jfd, &batch);
     memmove(buf, buf + start, *len - start);
     *len -= start;
     if (*len == LINE_MAX_PARSED) {   /* an overlong line: drop what we have */
         *len = 0;
         *skipping = 1;
     }
+    return any;
+}
+
+/* SIGKILL every process left under this runner (its children: with the
+ * subreaper flag, every orphaned descendant of the trial becomes one), and
+ * reap them, until none is left. */
+static void kill_descendants(void)
+{
+    pid_t me = getpid();
+    for (int round = 0; round < 100; round++) {
+        int found = 0;
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            if (de->d_name[0] < '1' || de->d_name[0] > '9') continue;
+            char path[300], buf[512];
+            snprintf(path, sizeof path, "/proc/%.250s/stat", de->d_name);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) continue;
+            ssize_t n = read(fd, buf, sizeof buf - 1);
+            close(fd);
+            if (n <= 0) continue;
+            buf[n] = '\0';
+            const char *rp = strrchr(buf, ')');   /* the name may hold spaces and ')' */
+            char state;
+            long ppid;
+            if (!rp || sscanf(rp + 1, " %c %ld", &state, &ppid) != 2 || ppid != (long)me) continue;
+            pid_t pid = (pid_t)atol(de->d_name);
+            kill(-pid, SIGKILL);   /* its group too, if it leads one */
+            kill(pid, SIGKILL);
+            found++;
+        }
+        if (d) closedir(d);
+        while (waitpid(-1, NULL, WNOHANG) > 0) {}
+        if (!found) return;
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* A trial told to stop (Ctrl-C, scancel, a time limit, median pruning)
+ * gets $HPO_STOP_GRACE_S seconds (default 30) to save a checkpoint and
+ * exit; then its process group gets SIGKILL. */
+static double stop_grace_s(void)
+{
+    const char *v = getenv("HPO_STOP_GRACE_S");
+    char *end;
+    double s = v && *v ? strtod(v, &end) : 30.0;
+    if (v && *v && (*end || !(s >= 0))) s = 30.0;
+    return s;
+}
+
+/* Group commit of the journal: fsync at most every $HPO_JOURNAL_SYNC_MS
+ * (default 200 ms) while reports come in, and once more when the trial's
+ * output ends (before its result is written).  A kill of any process loses
+ * no report (each is written at once); a crash of the machine loses at most
+ * the reports of the last interval. */
+static double journal_sync_interval(void)
+{
+    const char *v = getenv("HPO_JOURNAL_SYNC_MS");
+    char *end;
+    long ms = v && *v ? strtol(v, &end, 10) : 200;
+    if (v && *v && (*end || ms < 0)) ms = 200;
+    return (double)ms / 1000.0;
 }
 
 /* The last non-empty line of the trial's stderr, for the failure reason. */
@@ -399,7 +487,7 @@ typedef struct watch {
     off_t seen_size;
     struct timespec results_mtime;
     double next_check, next_reload;
-    int pruned;
+    int pruned, done_before_prune;
     char reason[128];
 } watch;
 
@@ -433,6 +521,7 @@ static void watch_check(watch *w, pid_t pid)
         journal_number_steps(recs, n);
         if (median_rule_check(w->rule, recs, n, w->reason, sizeof w->reason)) {
             w->pruned = 1;
+            w->done_before_prune = child_has_exited(pid);
             kill(-pid, SIGTERM);   /* the trial may catch it and save a checkpoint */
         }
     }
@@ -446,8 +535,20 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
     char *buf = xmalloc(LINE_MAX_PARSED + 1);
     size_t len = 0;
     int skipping = 0, status = 0, exited = 0;
-    double drain_deadline = 0;
+    double drain_deadline = 0, sync_every = journal_sync_interval(), last_sync = now_mono();
+    double kill_at = 0;   /* when a stopped trial that has not ended gets SIGKILL */
+    int unsynced = 0;
     for (;;) {
+        if (!exited && !kill_at && (cancel_signal || w->pruned)) kill_at = now_mono() + stop_grace_s();
+        if (!exited && kill_at && now_mono() >= kill_at) {
+            kill(-pid, SIGKILL);   /* it had its grace period to save a checkpoint */
+            kill_at = 1e300;
+        }
+        if (unsynced && now_mono() - last_sync >= sync_every) {
+            journal_sync(jfd);
+            unsynced = 0;
+            last_sync = now_mono();
+        }
         if (!exited) watch_check(w, pid);
         if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
             exited = 1;
@@ -455,6 +556,7 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
              * closes the pipe ends its leftovers held, so the drain ends.
              * A descendant that left the group gets 2 s more. */
             kill(-pid, SIGKILL);
+            kill_descendants();   /* those that left the group too (subreaper) */
             drain_deadline = now_mono() + 2.0;
         }
         if (exited && now_mono() > drain_deadline) break;
@@ -473,12 +575,13 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
         /* Keep parsing even when the disk is full: the journal matters more. */
         (void)write_all(stdout_file, buf + len, (size_t)r);
         len += (size_t)r;
-        parse_stdout_lines(jfd, buf, &len, &skipping);
+        unsynced |= parse_stdout_lines(jfd, buf, &len, &skipping);
     }
     if (len > 0 && !skipping) {   /* a last line without newline still counts */
         buf[len++] = '\n';
         parse_stdout_lines(jfd, buf, &len, &skipping);
     }
+    journal_sync(jfd);
     free(buf);
     return status;
 }
@@ -617,7 +720,11 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
                .results = experiment_results_path(e)};
 
     double t0 = now_mono();
-    cancel_signal = 0;
+    cancel_signal = done_before_stop = 0;
+    /* Descendants that leave the trial's process group (setsid, daemons)
+     * are re-parented to us rather than to init, so they are found and
+     * ended with it (kill_descendants). */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     install_forwarding(saved_actions);
     forwarding = 1;
     pid_t pid = start_child(e->spec, argv, env.v, pipefd[1], err_fd, pipefd[0]);
@@ -633,12 +740,21 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
     pipefd[1] = -1;
     int status = pump_output(pid, pipefd[0], out_fd, jfd, &w);
     child_pgid = 0;
+    kill_descendants();
 
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
     res.max_rss_kb = ru.ru_maxrss;
     res.end_time = now_wall();
     res.runtime_s = now_mono() - t0;
+    /* A trial that had exited before it was told to stop finished its
+     * work: it keeps its real result.  Not one killed by a stop signal of
+     * its own: scancel and the time limit signal the trial and its runner
+     * at once, and the trial may die first. */
+    int stop_sig = WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT ||
+                                           WTERMSIG(status) == SIGHUP || WTERMSIG(status) == SIGKILL);
+    if (done_before_stop && !stop_sig) cancel_signal = 0;
+    if (w.done_before_prune) w.pruned = 0;
     classify(e->spec, dir, status, &res);
     if (w.pruned && !cancel_signal) {
         snprintf(res.status, sizeof res.status, "%s", HPO_STATUS_PRUNED);

@@ -1,6 +1,7 @@
-# hpo run killed anywhere: at each of 20 fault points of the local path
+# hpo run killed anywhere: at each of 22 fault points of the local path
 # (creating the experiment, planning, running a round, ingesting, inside
-# every step of a results.h5 write, each kind of atomic file replacement,
+# every step of a results.h5 write, publishing it, each kind of atomic
+# file replacement,
 # inside a trial runner) the process dies by SIGKILL, as kill -9 would do
 # it; running the same command again resumes, and the sweep ends with
 # exactly the plans, configs and objectives of an uninterrupted run with
@@ -29,7 +30,8 @@ points="experiment:before-commit atomic:before-rename@1 atomic:before-rename@2 a
         atomic:before-rename@5 rebuild:after-create run:before-plan run:after-plan@2 run:mid-round
         run:after-round@2 ingest:after-new-rounds@2 ingest:after-curves ingest:after-curves@3
         ingest:after-trials@2 store:after-open@2 store:mid-close@3 store:before-clear@4
-        trial:started trial:before-end store:before-clear@7"
+        trial:started trial:before-end store:before-clear@7 publish:before-rename@1
+        publish:before-rename@3"
 survived=0
 for p in $points; do
     exp=$TMP/exp-${p//[:@]/-}
@@ -51,6 +53,8 @@ for p in $points; do
     summary "$exp" > "$exp.csv"
     diff "$TMP/reference.csv" "$exp.csv" > /dev/null || fail "$p: results differ: $(diff "$TMP/reference.csv" "$exp.csv")"
     $PY tests/integration/check_results.py "$exp" > /dev/null || fail "$p: results.h5 does not match the journals"
+    litter=$(ls -A "$exp" | awk '/publish-|rebuild-|\.tmp|damaged|unpublished/')
+    assert_eq "$litter" "" "$p: temporary files left behind"
     survived=$((survived + 1))
 done
 

@@ -51,13 +51,22 @@ for r in 0 1 2 3 4; do
 done
 echo "ok"
 
-# A damaged results.h5 is not overwritten blindly: it is kept aside and
-# rebuilt from the plans and journals, losing nothing.
+# A damaged results.h5 (the published snapshot) is published again from
+# the writer's working file; a damaged working file is rebuilt from the
+# plans and journals.  Either way nothing is lost and nothing is left behind.
 head -c 4096 /dev/urandom > "$EXP/results.h5"
 out3=$("$HPO" run examples/quadratic/spec.yaml --exp "$EXP" --quiet 2>"$TMP/err3")
-assert_contains "$(cat "$TMP/err3")" "rebuilding it from plans and journals" "damage is reported"
+assert_contains "$(cat "$TMP/err3")" "publishing it again from" "damage of results.h5 is reported"
+assert_eq "$(wc -l < "$TMP/err3")" 1 "one line on stderr"
 assert_contains "$out3" "stopped: budget.max_trials reached (40 trials)" "run after damage"
-ls "$EXP"/results.h5.damaged-* >/dev/null || fail "the damaged file was not kept"
 $PY tests/integration/check_results.py "$EXP" --digest > "$TMP/recovered"
 diff "$TMP/before" "$TMP/recovered" || fail "recovery lost or changed results"
+head -c 4096 /dev/urandom > "$EXP/.results.work.h5"
+out4=$("$HPO" run examples/quadratic/spec.yaml --exp "$EXP" --quiet 2>"$TMP/err4")
+assert_contains "$(cat "$TMP/err4")" "rebuilding it from plans and journals" "damage of the working file is reported"
+assert_contains "$out4" "stopped: budget.max_trials reached (40 trials)" "run after damage"
+$PY tests/integration/check_results.py "$EXP" --digest > "$TMP/recovered"
+diff "$TMP/before" "$TMP/recovered" || fail "recovery lost or changed results"
+litter=$(ls -A "$EXP" | awk '!/^(spec.yaml|experiment|lock|rounds|trials|results.h5|.results.work.h5)$/')
+[ -z "$litter" ] || fail "left behind in the experiment: $litter"
 echo "ok: damaged file recovered"

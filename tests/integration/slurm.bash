@@ -34,6 +34,7 @@ space:
   n:    {type: int, low: 1, high: 20}
   kind: {type: choice, values: [a, b, c]}
 objective: {metric: loss, mode: min}
+algorithm: random
 budget:    {max_trials: 12}
 parallel:  {round_size: 4, max_concurrent: 4}
 slurm:     {gres: "gpu:1", time: "00:05:00", cpus_per_task: 1, mem: 100M}

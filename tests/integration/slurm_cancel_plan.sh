@@ -14,7 +14,7 @@ SLOW=60 "$HPO" drive "$exp" --spec "$TMP/w/spec.yaml" --once > /dev/null 2>&1
 plan=$("$HPO" plan "$exp")
 assert_contains "$plan" "# round 1 (random): 4 trials" "plan header"
 assert_contains "$plan" "#SBATCH --array=0-3%4" "plan shows the sbatch options"
-assert_contains "$plan" "exec \"$HPO\" trial \"$exp\" 1" "plan shows the trial command"
+assert_contains "$plan" "exec '$HPO' trial '$exp' 1" "plan shows the trial command"
 [ ! -e "$exp/rounds/r0001.plan" ] || fail "hpo plan wrote a plan"
 assert_eq "$(squeue -h | wc -l)" 1 "hpo plan submitted nothing (one array pending or running)"
 

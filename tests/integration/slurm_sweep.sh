@@ -24,6 +24,7 @@ for api in libslurm cli; do
         ids="$ids $(sed -n 's/^array=\([0-9]*\)@0$/\1/p' "$exp/rounds/r000$r.state")"
         grep -q -- "--array=0-3%4" "$exp/rounds/r000$r.sbatch" || fail "$api: round $r script"
         grep -q -- "--gres=gpu:1" "$exp/rounds/r000$r.sbatch" || fail "$api: gres in round $r script"
+        [ "$(grep -c '^#SBATCH --' "$exp/rounds/r000$r.sbatch")" -ge 8 ] || fail "$api: one #SBATCH option a line"
     done
     [ ! -e "$exp/rounds/r0003.plan" ] || fail "$api: a fourth round was planned"
     assert_eq "$(ls "$exp"/driver-*.log | wc -l)" 4 "$api: driver steps"

@@ -15,7 +15,7 @@ assert_contains "$(cat "$TMP/err")" "this hpo was built without libslurm" "messa
 HPO_BIN=$hpo HPO_TEMPLATE_DIR=$PWD/templates PATH=/usr/bin:/bin sbatch --chdir="$PWD" --output="$TMP/first.out" \
     slurm/hpo-driver.sh "$TMP/exp" "$TMP/w/spec.yaml" > /dev/null
 wait_stopped "$TMP/exp" 120
-grep -q "exec \"$hpo\" trial" "$TMP/exp/rounds/r0000.sbatch" || fail "round scripts call the hpo that planned them"
+grep -qF "exec '$hpo' trial" "$TMP/exp/rounds/r0000.sbatch" || fail "round scripts call the hpo that planned them"
 assert_each_trial_once "$TMP/exp"
 $PY tests/integration/check_results.py "$TMP/exp"
 echo ok

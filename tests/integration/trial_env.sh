@@ -23,6 +23,7 @@ space:
   layers:   {type: int, low: 1, high: 4}
 objective: {metric: score, mode: max}
 fidelity: {param: epochs, min: 1, max: 9, eta: 3}
+algorithm: random
 budget: {max_trials: 8}
 parallel: {round_size: 8, max_concurrent: 2}
 YAML

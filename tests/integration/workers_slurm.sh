@@ -31,6 +31,7 @@ assert_contains "$("$HPO" status "$exp")" "stopped:    budget.max_trials reached
 assert_eq "$(grep -c '^array ' "$exp/workers.state")" 1 "worker arrays"
 grep -q -- "--array=0-3" "$exp/worker.sbatch" || fail "worker script: array"
 grep -q -- "--gres=gpu:1" "$exp/worker.sbatch" || fail "worker script: gres"
+[ "$(grep -c '^#SBATCH --' "$exp/worker.sbatch")" -ge 8 ] || fail "worker script: one #SBATCH option a line: $(cat "$exp/worker.sbatch")"
 assert_eq "$(ls "$exp"/rounds/*.plan | wc -l)" 24 "one plan per trial"
 assert_each_trial_once "$exp"
 $PY tests/integration/check_results.py "$exp"

@@ -6,7 +6,10 @@
  *    next rung's budget, with its config and itself as parent;
  *  - higher rungs first; never the same parent twice (also within a batch);
  *  - otherwise a new config at rung 0; with brackets: 2 new configs go to
- *    bracket 0 (budget 1) and bracket 1 (budget 3) in turn;
+ *    bracket 0 (budget 1) and bracket 1 (budget 3) in proportion to
+ *    Hyperband's bracket sizes (9 and 5), starting 0, 1, 0;
+ *  - the top rung is at fidelity.max also when max/min is not a power of
+ *    eta (3..100: rungs at 100/27, 100/9, 100/3, 100; it used to stop at 81);
  *  - mode: rounds and bad brackets are refused with FILE:LINE:COL.
  */
 #include <stdarg.h>
@@ -35,24 +38,29 @@ typedef struct hist {
     size_t n;
 } hist;
 
+static const char *fidelity = "{param: epochs, min: 1, max: 9, eta: 3}";
+
 static hpo_spec *parse(const char *extra, int *rc)
 {
     char yaml[512];
     snprintf(yaml, sizeof yaml,
              "name: asha\ncommand: [./t, \"{x}\", \"{epochs}\"]\n"
              "space:\n  x: {type: float, low: 0, high: 1}\n"
-             "fidelity: {param: epochs, min: 1, max: 9, eta: 3}\n%s%s", extra,
+             "fidelity: %s\n%s%s", fidelity, extra,
              strstr(extra, "objective:") ? "" : "objective: {metric: loss}\n");
     hpo_spec *s = NULL;
     *rc = spec_parse(&s, "test.yaml", yaml, strlen(yaml));
     return s;
 }
 
-static hist *hist_new(const char *extra)
+static hist *hist_new_fidelity(const char *fid, const char *extra)
 {
     hist *h = xcalloc(1, sizeof *h);
     int rc;
+    const char *saved = fidelity;
+    if (fid) fidelity = fid;
     h->spec = parse(extra, &rc);
+    fidelity = saved;
     assert_int_equal(rc, 0);
     assert_int_equal(optimizer_for_spec(h->spec, &h->opt), 0);
     h->config[0] = h->x;
@@ -75,6 +83,8 @@ static long add(hist *h, int rung, long parent, const char *status, double objec
     h->x[h->n] = parent >= 0 ? h->x[parent] : (double)h->n / 100;
     return (long)h->n++;
 }
+
+static hist *hist_new(const char *extra) { return hist_new_fidelity(NULL, extra); }
 
 static int propose(hist *h, int max, hpo_proposal *out)
 {
@@ -196,6 +206,50 @@ static void test_brackets_take_turns(void **state)
     hist_free(h);
 }
 
+/* New configs are spread over the brackets as Hyperband sizes them (1..9,
+ * eta 3: bracket 0 from budget 1 gets 9 configs for bracket 1's 5), not in
+ * turn: 14 new configs are 9 and 5. */
+static void test_brackets_sized_as_hyperband(void **state)
+{
+    (void)state;
+    hist *h = hist_new("algorithm: {name: asha, brackets: 2}\n");
+    hpo_proposal out[8];
+    int in[2] = {0, 0};
+    for (int i = 0; i < 14; i++) {
+        assert_int_equal(propose(h, 1, out), 1);
+        assert_int_equal(out[0].parent_id, -1);
+        assert_true(out[0].bracket == 0 || out[0].bracket == 1);
+        in[out[0].bracket]++;
+        long t = add(h, 0, -1, HPO_STATUS_RUNNING, NAN);
+        h->rows[t].bracket = out[0].bracket;
+    }
+    assert_int_equal(in[0], 9);
+    assert_int_equal(in[1], 5);
+    hist_free(h);
+}
+
+/* max/min not a power of eta (3..100, eta 3, s_max 3): the rungs count
+ * down from max, so the top rung trains to 100 (not 3 * 27 = 81) and rung 0
+ * is at 100/27; bracket 1 starts at 100/9. */
+static void test_top_rung_at_max(void **state)
+{
+    (void)state;
+    const char *fid = "{param: epochs, min: 3, max: 100, eta: 3}";
+    hist *h = hist_new_fidelity(fid, "algorithm: {name: asha}\n");
+    hpo_proposal out[8];
+    assert_int_equal(propose(h, 1, out), 1);
+    expect_new(&out[0], 0, 3.7037037037);
+    for (int i = 0; i < 3; i++) add(h, 2, -1, HPO_STATUS_COMPLETED, 0.5 + i);
+    assert_int_equal(propose(h, 1, out), 1);
+    expect_promotion(h, &out[0], 0, 3, 100);
+    hist_free(h);
+    h = hist_new_fidelity(fid, "algorithm: {name: asha, brackets: 2}\n");
+    assert_int_equal(propose(h, 2, out), 2);
+    expect_new(&out[0], 0, 3.7037037037);
+    expect_new(&out[1], 1, 11.1111111111);
+    hist_free(h);
+}
+
 /* bohb in workers mode: ASHA's schedule, TPE's configs once a rung has a
  * model (here the promotion rule is what is checked). */
 static void test_bohb_in_workers_mode(void **state)
@@ -245,6 +299,8 @@ int main(void)
         cmocka_unit_test(test_higher_rungs_first_and_batches),
         cmocka_unit_test(test_maximize),
         cmocka_unit_test(test_brackets_take_turns),
+        cmocka_unit_test(test_top_rung_at_max),
+        cmocka_unit_test(test_brackets_sized_as_hyperband),
         cmocka_unit_test(test_bohb_in_workers_mode),
         cmocka_unit_test(test_bad_options),
     };

@@ -247,7 +247,7 @@ static void test_defaults(void **state)
     assert_false(s->maximize);
     assert_false(s->has_target);
     assert_false(s->reduce_best);
-    assert_string_equal(s->algorithm, "random");
+    assert_string_equal(s->algorithm, "auto");   /* the default: picked by the space and budget */
     assert_int_equal(s->n_options, 0);
     assert_int_equal(s->max_trials, 100);
     assert_int_equal(s->max_rounds, 0);
