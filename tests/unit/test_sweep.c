@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "sweep/decide.h"
 #include "store/experiment.h"
@@ -41,6 +42,7 @@ static const char *SPEC =
     "  x: {type: float, low: 0, high: 1}\n"
     "  k: {type: int, low: 1, high: 4}\n"
     "objective: {metric: loss, target: 0.01}\n"
+    "algorithm: random\n"
     "budget: {max_trials: 8, max_failed: 3}\n"
     "parallel: {round_size: 4}\n"
     "seed: 3\n";
@@ -51,8 +53,11 @@ static int setup(void **state)
     char tmpl[] = "/tmp/hpo-test-sweep.XXXXXX";
     assert_non_null(mkdtemp(tmpl));
     fx->tmp = xstrdup(tmpl);
-    char *spec = path_join(fx->tmp, "spec.yaml"), *exp = path_join(fx->tmp, "exp");
+    char *spec = path_join(fx->tmp, "spec.yaml"), *exp = path_join(fx->tmp, "exp"), *prog = path_join(fx->tmp, "t");
     assert_int_equal(write_file_atomic(spec, SPEC, strlen(SPEC)), 0);
+    assert_int_equal(write_file_atomic(prog, "#!/bin/sh\n", 10), 0);   /* the command must exist */
+    assert_int_equal(chmod(prog, 0755), 0);
+    free(prog);
     if (experiment_create_or_open(&fx->e, exp, spec, 0) != 0) fail_msg("%s", hpo_error_last());
     free(spec);
     free(exp);
@@ -270,10 +275,13 @@ static void test_ingest_and_decide(void **state)
     memcpy(before, store_trials(st), n_rows * sizeof *before);
     assert_int_equal(store_close(st), 0);
 
-    /* a deleted results.h5 is rebuilt from plans and journals, row for row */
-    char *path = experiment_results_path(fx->e);
-    assert_int_equal(unlink(path), 0);
+    /* results.h5 and the working file it is published from, both deleted,
+     * are rebuilt from plans and journals, row for row */
+    char *path = experiment_results_path(fx->e), *work = experiment_work_path(fx->e);
+    unlink(path);
+    assert_int_equal(unlink(work), 0);
     free(path);
+    free(work);
     assert_int_equal(ingest_open(fx->e, &st, &stats), 0);
     assert_int_equal(stats.rebuilt, 1);
     assert_int_equal(store_n_trials(st), n_rows);
