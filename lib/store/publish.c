@@ -185,7 +185,9 @@ void publish_cleanup(const char *dir)
             double age = now_wall() - (double)st.st_mtime;
             long pid = atol(tmp + 5);
             int dead = pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-            match = (dead && age > 2) || age > 600;
+            match = dead || age > 600;   /* (a writer on another host is taken for dead: no
+                                            such process here; only creation writes there
+                                            without EXP/lock, and it is done on one host) */
         }
         if (!match) {
             free(p);
