@@ -22,7 +22,7 @@ budget: {max_trials: 1}
 YAML
 exp=$TMP/exp
 # A long interval: nothing is fsync'd while the burst is read.
-(cd "$TMP" && HPO_JOURNAL_SYNC_MS=600000 "$HPO" run spec.yaml --exp "$exp" --quiet > "$TMP/out" 2>&1) &
+(cd "$TMP" && HPO_JOURNAL_SYNC_MS=600000 exec "$HPO" run spec.yaml --exp "$exp" --quiet > "$TMP/out" 2>&1) &
 run=$!
 j=$exp/trials/t000000/journal
 for _ in $(seq 1 600); do
