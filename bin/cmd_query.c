@@ -53,8 +53,25 @@ int cli_open_results(const char *dir, hpo_experiment **e, hpo_store **st)
     return r;
 }
 
-/* The last round's arrays as Slurm sees them, task states counted; and
- * what the driver will do next.  Only when the round ran on Slurm. */
+/* The last driver step failed (hpo drive writes EXP/driver.failed, and
+ * removes it when a step succeeds): nothing drives the sweep on. */
+static void print_driver_failure(const hpo_experiment *e, int stopped)
+{
+    char *path = experiment_path(e, "driver.failed"), *text = NULL;
+    if (!stopped && read_file(path, &text, NULL) == 0) {
+        char *err = strstr(text, "error="), *job = strstr(text, "job=");
+        char *nl = err ? strchr(err, '\n') : NULL;
+        if (nl) *nl = '\0';
+        int jl = job ? (int)strcspn(job + 4, "\n") : 1;
+        char *said = escape_controls(err ? err + 6 : "?");
+        printf("driver:     FAILED (job %.*s): %s; nothing drives the sweep on: fix that, then "
+               "sbatch slurm/hpo-driver.sh %s (or hpo drive %s)\n", jl, job ? job + 4 : "-", said, e->dir, e->dir);
+        free(said);
+    }
+    free(text);
+    free(path);
+}
+
 /* Workers mode: the trials running now (by their locks, not by what was
  * planned), those waiting to be taken over, and the worker arrays. */
 static void print_workers(hpo_experiment *e, hpo_store *st, int stopped)
@@ -118,6 +135,8 @@ static void print_workers(hpo_experiment *e, hpo_store *st, int stopped)
     free(stopping);
 }
 
+/* The last round's arrays as Slurm sees them, task states counted; and
+ * what the driver will do next.  Only when the round ran on Slurm. */
 static void print_slurm_round(hpo_experiment *e, const hpo_store *st, int stopped)
 {
     int round = (int)store_n_rounds(st) - 1;
@@ -252,7 +271,16 @@ int cmd_status(int argc, char **argv)
     hpo_experiment *e = NULL;
     hpo_store *st = NULL;
     int r = cli_open_results(argv[1], &e, &st);
-    if (r != 0) return cli_fail(r);
+    if (r != 0) {
+        /* A first driver step that failed is why there are no results. */
+        char saved[1024];
+        snprintf(saved, sizeof saved, "%s", hpo_error_last());
+        hpo_experiment *x = NULL;
+        if (r == HPO_ENOTFOUND && experiment_open(&x, argv[1]) == 0) print_driver_failure(x, 0);
+        experiment_free(x);
+        hpo_error(r, "%s", saved);
+        return cli_fail(r);
+    }
     const hpo_spec *spec = e->spec;
     hpo_summary s;
     driver_summary(spec, st, &s);
@@ -289,6 +317,7 @@ int cmd_status(int argc, char **argv)
         printf("stopped:    %s\n", text);
         free(text);
     }
+    print_driver_failure(e, stopped);
     free(stop);
     store_close(st);
     experiment_free(e);

@@ -110,4 +110,14 @@ for task, rows in by_task.items():
     assert overlap, ("the task's 2 slots never ran at once", task, rows)
 print("ok: 2 worker tasks, each running 2 trials at once on its one GPU")
 PY
+# A driver step that fails says so where hpo status looks (the chain is
+# broken until someone acts), and the next step that succeeds clears it.
+sed -i 's/name: quadshare/name: quadfail/' "$TMP/w/spec.yaml"
+exp=$TMP/fail
+rc=0; SLURM_CONF=$TMP/none.conf "$HPO" drive "$exp" --spec "$TMP/w/spec.yaml" > /dev/null 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "a driver step without Slurm succeeded"
+assert_contains "$("$HPO" status "$exp")" "driver:     FAILED (job -): " "status after a failed driver step"
+"$HPO" drive "$exp" --once > /dev/null || fail "a driver step with Slurm failed"
+grep -q "driver:" <<<"$("$HPO" status "$exp")" && fail "the failure was not cleared by a good step"
+"$HPO" cancel "$exp" > /dev/null
 echo ok
