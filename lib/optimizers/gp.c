@@ -415,30 +415,6 @@ static void refine(const hpo_space *s, const gp_model *m, double best, hpo_rng *
     pool_free(&step);
 }
 
-static int same_config(int d, const double *a, const double *b)
-{
-    for (int p = 0; p < d; p++)
-        if (!(a[p] == b[p] || (isnan(a[p]) && isnan(b[p])))) return 0;
-    return 1;
-}
-
-/* Whether config v is a trial of the history or one of picks[0..k). */
-static int known(const hpo_spec *spec, const hpo_history *h, double **picks, int k, const double *v)
-{
-    int d = spec->space.n;
-    for (int j = 0; j < k; j++)
-        if (same_config(d, picks[j], v)) return 1;
-    for (size_t t = 0; t < h->n; t++) {
-        int p = 0;
-        for (; p < d; p++) {
-            double x = h->config[p][t];
-            if (!(x == v[p] || (isnan(x) && isnan(v[p])))) break;
-        }
-        if (p == d) return 1;
-    }
-    return 0;
-}
-
 static int by_score_desc(const void *a, const void *b, void *ctx)
 {
     const pool *p = ctx;
@@ -477,7 +453,7 @@ static size_t best_new(const hpo_spec *spec, const hpo_history *h, double **pick
     for (size_t i = 0; i < p->k && found == SIZE_MAX; i++) {
         size_t b = order[i];
         if (spaced && crowded(m, first_lie, p->z + b * (size_t)p->d)) continue;
-        if (!known(spec, h, picks, j, p->v + b * (size_t)p->d)) found = b;
+        if (!config_known(spec, h, picks, j, p->v + b * (size_t)p->d)) found = b;
     }
     free(order);
     return found;
@@ -513,7 +489,7 @@ static void pick(const hpo_spec *spec, const hpo_history *h, const gp_model *m, 
         int found = 0;
         for (int t = 0; !found && t < 256; t++) {
             space_sample(s, rng, picks[j]);
-            found = !known(spec, h, picks, j, picks[j]);
+            found = !config_known(spec, h, picks, j, picks[j]);
         }
         if (!found) memcpy(picks[j], c.v, sizeof(double) * d);   /* all known: repeat one */
     }

@@ -40,6 +40,11 @@ typedef struct tpe_settings {
 int tpe_pick(const hpo_spec *spec, const hpo_history *h, const tpe_settings *s,
              hpo_rng *rng, int n, double **values);
 
+/* Whether config v (space.h encoding, NaN for inactive) equals a trial of
+ * the history or one of picks[0..k): what tpe and gp draw again rather
+ * than propose twice (optimizer.c). */
+int config_known(const hpo_spec *spec, const hpo_history *h, double **picks, int k, const double *v);
+
 /* Option helpers with FILE:LINE:COL messages naming the key, beyond
  * spec.h's: every key one of keys[] (NULL-terminated), a number strictly
  * inside (0, 1), true|false, and "algorithm.KEY: WHAT, got VALUE". */

@@ -2,6 +2,7 @@
  * optimizer.c -- the table of search algorithms behind optimizer.h.
  */
 #include "optimizers/optimizer.h"
+#include "optimizers/internal.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -136,4 +137,22 @@ void proposals_fresh(const hpo_spec *spec, hpo_proposal *out, int n)
         out[i].parent_id = -1;
         out[i].bracket = out[i].rung = -1;
     }
+}
+
+static int same_value(double a, double b) { return a == b || (isnan(a) && isnan(b)); }
+
+int config_known(const hpo_spec *spec, const hpo_history *h, double **picks, int k, const double *v)
+{
+    int d = spec->space.n;
+    for (int j = 0; j < k; j++) {
+        int p = 0;
+        while (p < d && same_value(picks[j][p], v[p])) p++;
+        if (p == d) return 1;
+    }
+    for (size_t t = 0; t < h->n; t++) {
+        int p = 0;
+        while (p < d && same_value(h->config[p][t], v[p])) p++;
+        if (p == d) return 1;
+    }
+    return 0;
 }

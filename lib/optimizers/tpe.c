@@ -829,30 +829,6 @@ static void pick_one(const hpo_spec *spec, const tpe_settings *s, const obs_set 
     free(joint);
 }
 
-static int same_config(int n, const double *a, const double *b)
-{
-    for (int p = 0; p < n; p++)
-        if (!(a[p] == b[p] || (isnan(a[p]) && isnan(b[p])))) return 0;
-    return 1;
-}
-
-/* Whether values equals a trial of the history or one of the first k picks. */
-static int already_tried(const hpo_spec *spec, const hpo_history *h, double **picks, int k, const double *values)
-{
-    int d = spec->space.n;
-    for (int j = 0; j < k; j++)
-        if (same_config(d, picks[j], values)) return 1;
-    for (size_t t = 0; t < h->n; t++) {
-        int p = 0;
-        for (; p < d; p++) {
-            double v = h->config[p][t];
-            if (!(v == values[p] || (isnan(v) && isnan(values[p])))) break;
-        }
-        if (p == d) return 1;
-    }
-    return 0;
-}
-
 /* values[j] drawn at random until it is new (the model keeps proposing
  * known configs: a small discrete space is nearly exhausted).  After
  * RANDOM_TRIES a known config is accepted. */
@@ -860,7 +836,7 @@ static void draw_new(const hpo_spec *spec, const hpo_history *h, hpo_rng *rng, d
 {
     for (int i = 0; i < RANDOM_TRIES; i++) {
         space_sample(&spec->space, rng, values[j]);
-        if (!already_tried(spec, h, values, j, values[j])) return;
+        if (!config_known(spec, h, values, j, values[j])) return;
     }
 }
 
@@ -876,7 +852,7 @@ int tpe_pick(const hpo_spec *spec, const hpo_history *h, const tpe_settings *s, 
     for (int j = 0; j < n; j++) {
         for (int tries = 0;; tries++) {
             pick_one(spec, s, &o, rng, values[j]);
-            if (!already_tried(spec, h, values, j, values[j])) break;
+            if (!config_known(spec, h, values, j, values[j])) break;
             if (tries == DUPLICATE_RETRIES) { draw_new(spec, h, rng, values, j); break; }
             /* A known config: make it a lie, so the model moves off it. */
             encode_keep_nan(space, values[j], u);
