@@ -95,3 +95,14 @@ void sim_run(sim *s, long trials, sim_objective f)
     }
     free(out);
 }
+
+double sim_branin(const double *x)
+{
+    const double pi = 3.14159265358979323846;
+    double a = x[1] - 5.1 / (4 * pi * pi) * x[0] * x[0] + 5 / pi * x[0] - 6;
+    return a * a + 10 * (1 - 1 / (8 * pi)) * cos(x[0]) + 10;
+}
+
+double sim_neg_branin(const double *x) { return -sim_branin(x); }
+
+double sim_tiny(const double *x) { return x[0] + fabs(x[1] - 2); }

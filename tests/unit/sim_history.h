@@ -56,4 +56,14 @@ int sim_round(sim *s, int max, sim_objective f, hpo_proposal *out);
  * as the driver sizes them: the optimizer's own size, or round_size. */
 void sim_run(sim *s, long trials, sim_objective f);
 
+/* Objectives the tests share: Branin on x1 in [-5, 10], x2 in [0, 15]
+ * (global minimum SIM_BRANIN_MIN), its negation (for mode: max), and a
+ * 10-config space of a choice and an int (best a = p, k = 2). */
+#define SIM_BRANIN_SPACE "  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n"
+#define SIM_BRANIN_MIN 0.397887357729739
+#define SIM_TINY_SPACE "  a: {type: choice, values: [p, q]}\n  k: {type: int, low: 1, high: 5}\n"
+double sim_branin(const double *x);
+double sim_neg_branin(const double *x);
+double sim_tiny(const double *x);
+
 #endif

@@ -53,15 +53,6 @@ static double ellipsoid(const double *v)
     return f;
 }
 
-#define BRANIN_MIN 0.397887357729739
-
-static double branin(const double *v)
-{
-    const double pi = 3.14159265358979323846;
-    double x1 = v[0], x2 = v[1];
-    double a = x2 - 5.1 / (4 * pi * pi) * x1 * x1 + 5 / pi * x1 - 6;
-    return a * a + 10 * (1 - 1 / (8 * pi)) * cos(x1) + 10;
-}
 
 static double lower_is_wall(const double *v) { return v[0] + v[1] + v[2] - v[3]; }
 
@@ -255,9 +246,9 @@ static double branin_median_regret(const char *algorithm, long trials)
                  "  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n"
                  "objective: {metric: loss}\nalgorithm: {name: %s}\nseed: %u\n", algorithm, seed);
         sim *s = sim_new(y, MAXT);
-        sim_run(s, trials, branin);
+        sim_run(s, trials, sim_branin);
         assert_int_equal(s->n, trials);
-        regret[seed - 1] = s->best - BRANIN_MIN;
+        regret[seed - 1] = s->best - SIM_BRANIN_MIN;
         sim_free(s);
     }
     qsort(regret, 10, sizeof *regret, cmp_double);
@@ -268,7 +259,7 @@ static void test_branin_beats_random(void **state)
 {
     (void)state;
     double cma = branin_median_regret("cmaes", 200), rnd = branin_median_regret("random", 200);
-    printf("# branin, 200 trials, median regret over 10 seeds: cmaes %.3g, random %.3g\n", cma, rnd);
+    printf("# sim_branin, 200 trials, median regret over 10 seeds: cmaes %.3g, random %.3g\n", cma, rnd);
     assert_true(cma < rnd);
     assert_true(cma < 1e-4);   /* not just better: solved */
 }

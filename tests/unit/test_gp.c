@@ -275,17 +275,6 @@ static int same_history(const sim *a, const sim *b)
     return 1;
 }
 
-static const char *branin_space = "  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n";
-#define BRANIN_MIN 0.397887357729739
-
-static double branin(const double *x)
-{
-    double b = 5.1 / (4 * M_PI * M_PI), c = 5 / M_PI, t = 1 / (8 * M_PI);
-    double u = x[1] - b * x[0] * x[0] + c * x[0] - 6;
-    return u * u + 10 * (1 - t) * cos(x[0]) + 10;
-}
-
-static double neg_branin(const double *x) { return -branin(x); }
 
 static const char *mixed_space =
     "  lr: {type: float, low: 1.0e-5, high: 1.0, log: true}\n"
@@ -301,9 +290,6 @@ static double mixed(const double *x)
     return l * l + 0.3 * w * w + 0.5 * d * d + (x[3] == 1 ? 0 : 1) + (isnan(x[4]) ? 0 : 0.2 * x[4]);
 }
 
-/* 2 x 5 = 10 configs in all. */
-static const char *tiny_space = "  a: {type: choice, values: [p, q]}\n  k: {type: int, low: 1, high: 5}\n";
-static double tiny(const double *x) { return x[0] + fabs(x[1] - 2); }
 
 static void test_deterministic(void **state)
 {
@@ -358,14 +344,14 @@ static void test_batch_distinct(void **state)
     (void)state;
     /* A round of 8 after the startup: no two within 2% of the box of each
      * other (a pure kriging believer put 4 within 0.02% at x1 = 10). */
-    sim *s = run_sweep(branin_space, "gp", 1, branin, 20, 5, 0);
+    sim *s = run_sweep(SIM_BRANIN_SPACE, "gp", 1, sim_branin, 20, 5, 0);
     double v[64][MAXP];
     assert_int_equal(sim_round(s, 8, v), 8);
     for (int i = 0; i < 8; i++)
         for (int j = 0; j < i; j++) assert_true(fabs(v[i][0] - v[j][0]) > 0.3 || fabs(v[i][1] - v[j][1]) > 0.3);
     sim_free(s);
     /* All-discrete, 10 configs: none proposed twice until all ran. */
-    s = run_sweep(tiny_space, "{name: gp, n_startup: 3}", 2, tiny, 3, 3, 0);
+    s = run_sweep(SIM_TINY_SPACE, "{name: gp, n_startup: 3}", 2, sim_tiny, 3, 3, 0);
     assert_int_equal(sim_round(s, 4, v), 4);
     assert_int_equal(sim_round(s, 3, v), 3);
     for (int i = 0; i < 10; i++)
@@ -403,8 +389,8 @@ static void test_failed_and_pending(void **state)
 static void test_maximize_is_negated_minimize(void **state)
 {
     (void)state;
-    sim *a = run_sweep(branin_space, "gp", 4, branin, 20, 4, 0);
-    sim *b = run_sweep(branin_space, "gp", 4, neg_branin, 20, 4, 1);
+    sim *a = run_sweep(SIM_BRANIN_SPACE, "gp", 4, sim_branin, 20, 4, 0);
+    sim *b = run_sweep(SIM_BRANIN_SPACE, "gp", 4, sim_neg_branin, 20, 4, 1);
     assert_true(same_history(a, b));
     sim_free(a);
     sim_free(b);
@@ -420,8 +406,8 @@ static double median_regret(const char *algo, int seeds, int trials, int q)
 {
     double r[16];
     for (int k = 0; k < seeds; k++) {
-        sim *s = run_sweep(branin_space, algo, 100 + (unsigned)k, branin, trials, q, 0);
-        r[k] = best_so_far(s) - BRANIN_MIN;
+        sim *s = run_sweep(SIM_BRANIN_SPACE, algo, 100 + (unsigned)k, sim_branin, trials, q, 0);
+        r[k] = best_so_far(s) - SIM_BRANIN_MIN;
         sim_free(s);
     }
     qsort(r, (size_t)seeds, sizeof(double), cmp_double);
@@ -446,9 +432,9 @@ static void test_capped_history(void **state)
      * best 3 and the most recent 27, and past 100 the hyperparameters on a
      * subset too; it still closes in on the optimum (random search's
      * median regret at 100 trials in bench/optimizers: 0.5). */
-    sim *s = run_sweep(branin_space, "{name: gp, max_history: 30}", 11, branin, 150, 10, 0);
-    print_message("Branin, 150 trials, max_history 30: regret %.5f\n", best_so_far(s) - BRANIN_MIN);
-    assert_true(best_so_far(s) - BRANIN_MIN < 0.01);
+    sim *s = run_sweep(SIM_BRANIN_SPACE, "{name: gp, max_history: 30}", 11, sim_branin, 150, 10, 0);
+    print_message("Branin, 150 trials, max_history 30: regret %.5f\n", best_so_far(s) - SIM_BRANIN_MIN);
+    assert_true(best_so_far(s) - SIM_BRANIN_MIN < 0.01);
     sim_free(s);
 }
 

@@ -32,17 +32,6 @@ typedef sim_objective objective_fn;
 
 /* ---- objectives -------------------------------------------------------- */
 
-#define BRANIN_MIN 0.397887357729739
-
-static double branin(const double *v)
-{
-    const double pi = 3.14159265358979323846;
-    double x1 = v[0], x2 = v[1];
-    double a = x2 - 5.1 / (4 * pi * pi) * x1 * x1 + 5 / pi * x1 - 6;
-    return a * a + 10 * (1 - 1 / (8 * pi)) * cos(x1) + 10;
-}
-
-static double neg_branin(const double *v) { return -branin(v); }
 
 static double quadratic(const double *v) { return (v[0] - 0.3) * (v[0] - 0.3) + (v[1] - 0.6) * (v[1] - 0.6); }
 
@@ -68,8 +57,8 @@ static void test_deterministic(void **state)
     char y[1024];
     sim *a = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 7), MAXT);
     sim *b = sim_new(y, MAXT);
-    sim_run(a, 60, branin);
-    sim_run(b, 60, branin);
+    sim_run(a, 60, sim_branin);
+    sim_run(b, 60, sim_branin);
     assert_int_equal(a->n, b->n);
     for (int p = 0; p < 2; p++) assert_memory_equal(a->cfg[p], b->cfg[p], sizeof(double) * a->n);
 
@@ -86,7 +75,7 @@ static void test_deterministic(void **state)
     assert_memory_equal(v1, v2, sizeof v1);
 
     sim *c = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 8), MAXT);
-    sim_run(c, 5, branin);
+    sim_run(c, 5, sim_branin);
     assert_true(memcmp(c->cfg[0], a->cfg[0], sizeof(double) * 5) != 0);
     sim_free(a);
     sim_free(b);
@@ -100,13 +89,13 @@ static void test_rounds_are_steps(void **state)
     static hpo_proposal out[MAXT];
     sim *s = sim_new(branin_yaml(y, sizeof y, "name: pshe2", "min", 1), MAXT);
     assert_int_equal(s->opt->sizes_its_rounds, 1);
-    assert_int_equal(sim_round(s, 65536, branin, out), 5);
+    assert_int_equal(sim_round(s, 65536, sim_branin, out), 5);
     for (int i = 0; i < 5; i++) assert_true(isnan(out[i].budget) && out[i].parent_id == -1 && out[i].rung == -1);
-    assert_int_equal(sim_round(s, 2, branin, out), 2);   /* budget.max_trials nearly spent */
-    assert_int_equal(sim_round(s, 65536, branin, out), 5);
+    assert_int_equal(sim_round(s, 2, sim_branin, out), 2);   /* budget.max_trials nearly spent */
+    assert_int_equal(sim_round(s, 65536, sim_branin, out), 5);
     sim_free(s);
     s = sim_new(branin_yaml(y, sizeof y, "name: pshe2, popsize: 9, alpha: 1, epsilon: 0, round: 3", "min", 1), MAXT);
-    assert_int_equal(sim_round(s, 65536, branin, out), 9);
+    assert_int_equal(sim_round(s, 65536, sim_branin, out), 9);
     sim_free(s);
 }
 
@@ -180,9 +169,9 @@ static double branin_median_regret(const char *algorithm, const char *mode, long
         char y[1024];
         sim *s = sim_new(branin_yaml(y, sizeof y, algorithm, mode, seed), MAXT);
         int max = strcmp(mode, "max") == 0;
-        sim_run(s, trials, max ? neg_branin : branin);
+        sim_run(s, trials, max ? sim_neg_branin : sim_branin);
         assert_int_equal(s->n, trials);
-        regret[seed - 1] = (max ? -s->worst : s->best) - BRANIN_MIN;
+        regret[seed - 1] = (max ? -s->worst : s->best) - SIM_BRANIN_MIN;
         sim_free(s);
     }
     qsort(regret, 10, sizeof *regret, cmp_double);
@@ -194,9 +183,9 @@ static void test_branin_beats_random(void **state)
     (void)state;
     double ps = branin_median_regret("name: pshe2", "min", 50);
     double rnd = branin_median_regret("name: random", "min", 50);
-    printf("# branin, 50 trials, median regret over 10 seeds: pshe2 %.3g, random %.3g\n", ps, rnd);
+    printf("# sim_branin, 50 trials, median regret over 10 seeds: pshe2 %.3g, random %.3g\n", ps, rnd);
     assert_true(ps < rnd);
-    /* mode: max on -branin is the same search */
+    /* mode: max on -sim_branin is the same search */
     assert_true(branin_median_regret("name: pshe2", "max", 50) == ps);
 }
 

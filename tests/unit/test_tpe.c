@@ -79,17 +79,6 @@ static double best_so_far(const sim *s, size_t upto)
 
 /* ---- functions ---------------------------------------------------------- */
 
-static const char *branin_space = "  x1: {type: float, low: -5, high: 10}\n  x2: {type: float, low: 0, high: 15}\n";
-#define BRANIN_MIN 0.397887357729739
-
-static double branin(const double *x)
-{
-    double a = 1, b = 5.1 / (4 * M_PI * M_PI), c = 5 / M_PI, r = 6, s = 10, t = 1 / (8 * M_PI);
-    double u = x[1] - b * x[0] * x[0] + c * x[0] - r;
-    return a * u * u + s * (1 - t) * cos(x[0]) + s;
-}
-
-static double neg_branin(const double *x) { return -branin(x); }
 
 static const char *mixed_space =
     "  lr: {type: float, low: 1.0e-5, high: 1.0, log: true}\n"
@@ -106,9 +95,6 @@ static double mixed(const double *x)
     return l * l + 0.3 * w * w + 0.5 * d * d + (x[3] == 1 ? 0 : 1) + (isnan(x[4]) ? 0 : 0.2 * x[4]);
 }
 
-/* 2 x 5 = 10 configs in all. */
-static const char *tiny_space = "  a: {type: choice, values: [p, q]}\n  k: {type: int, low: 1, high: 5}\n";
-static double tiny(const double *x) { return x[0] + fabs(x[1] - 2); }
 
 /* Fails left of 0.5; best at 0.7. */
 static double line_fails_left(const double *x) { return x[0] < 0.5 ? NAN : fabs(x[0] - 0.7); }
@@ -209,7 +195,7 @@ static void test_liar_distinct(void **state)
     (void)state;
     /* Continuous: a round of 16 after the startup spreads out (no two
      * within 1% of the box of each other). */
-    sim *s = run_sweep(branin_space, "tpe", 1, branin, 30, 6, NULL);
+    sim *s = run_sweep(SIM_BRANIN_SPACE, "tpe", 1, sim_branin, 30, 6, NULL);
     double v[64][MAXP];
     assert_int_equal(tpe_round(s, 16, v), 16);
     for (int i = 0; i < 16; i++)
@@ -219,7 +205,7 @@ static void test_liar_distinct(void **state)
     /* All-discrete, 10 configs: no config is proposed twice until all ran. */
     const char *algos[] = {"{name: tpe, n_startup: 3}", "{name: tpe, n_startup: 3, multivariate: false}"};
     for (int k = 0; k < 2; k++) {
-        s = run_sweep(tiny_space, algos[k], 2, tiny, 3, 3, NULL);
+        s = run_sweep(SIM_TINY_SPACE, algos[k], 2, sim_tiny, 3, 3, NULL);
         assert_int_equal(tpe_round(s, 4, v), 4);
         assert_int_equal(tpe_round(s, 3, v), 3);
         double all[10][MAXP];
@@ -242,8 +228,8 @@ static void test_failed_trials_avoided(void **state)
 static void test_maximize_is_negated_minimize(void **state)
 {
     (void)state;
-    sim *a = run_sweep(branin_space, "tpe", 4, branin, 36, 6, NULL);
-    sim *b = run_sweep(branin_space, "tpe", 4, neg_branin, 36, 6, "max");
+    sim *a = run_sweep(SIM_BRANIN_SPACE, "tpe", 4, sim_branin, 36, 6, NULL);
+    sim *b = run_sweep(SIM_BRANIN_SPACE, "tpe", 4, sim_neg_branin, 36, 6, "max");
     assert_true(b->spec->maximize);
     assert_true(same_history(a, b));
     sim_free(a);
@@ -294,8 +280,8 @@ static double median_regret(const char *algo, int seeds, int trials, int q)
 {
     double r[32];
     for (int k = 0; k < seeds; k++) {
-        sim *s = run_sweep(branin_space, algo, 100 + (unsigned)k, branin, trials, q, NULL);
-        r[k] = best_so_far(s, s->n) - BRANIN_MIN;
+        sim *s = run_sweep(SIM_BRANIN_SPACE, algo, 100 + (unsigned)k, sim_branin, trials, q, NULL);
+        r[k] = best_so_far(s, s->n) - SIM_BRANIN_MIN;
         sim_free(s);
     }
     qsort(r, (size_t)seeds, sizeof(double), cmp_double);
