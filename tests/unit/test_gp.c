@@ -32,6 +32,7 @@
 #include "optimizers/gp_model.h"
 #include "spec/spec.h"
 #include "core/util.h"
+#include "sim_history.h"
 
 /* ---- the model against gp_reference.py ------------------------------------ */
 
@@ -184,77 +185,21 @@ static void test_fit_recovers_scales(void **state)
 /* ---- the optimizer, on a simulated history ---------------------------------- */
 
 #define MAXT 200
-#define MAXP 8
 
-typedef double (*objective_fn)(const double *x);
+typedef sim_objective objective_fn;
 
-typedef struct sim {
-    hpo_spec *spec;
-    const hpo_optimizer *opt;
-    objective_fn f;
-    hpo_trial_row rows[MAXT];
-    double cfg[MAXP][MAXT];
-    const double *config[MAXP];
-    size_t n;
-    int rounds;
-} sim;
-
-static sim *sim_new(const char *space, const char *algorithm, unsigned seed, objective_fn f, int maximize)
-{
-    char yaml[2048];
-    snprintf(yaml, sizeof yaml, "name: t\ncommand: [./t]\nspace:\n%sobjective: {metric: loss%s}\nalgorithm: %s\nseed: %u\n",
-             space, maximize ? ", mode: max" : "", algorithm, seed);
-    sim *s = xcalloc(1, sizeof *s);
-    assert_int_equal(spec_parse(&s->spec, "test.yaml", yaml, strlen(yaml)), 0);
-    assert_int_equal(optimizer_for_spec(s->spec, &s->opt), 0);
-    assert_true(s->spec->space.n <= MAXP);
-    for (int p = 0; p < MAXP; p++) s->config[p] = s->cfg[p];
-    s->f = f;
-    return s;
-}
-
-static void sim_free(sim *s)
-{
-    spec_free(s->spec);
-    free(s);
-}
-
-static void sim_add(sim *s, const double *x, double y)
-{
-    assert_true(s->n < MAXT);
-    hpo_trial_row *r = &s->rows[s->n];
-    memset(r, 0, sizeof *r);
-    r->trial_id = (int64_t)s->n;
-    r->round = s->rounds;
-    r->parent_id = -1;
-    r->budget = NAN;
-    r->bracket = r->rung = -1;
-    for (int p = 0; p < s->spec->space.n; p++) s->cfg[p][s->n] = x[p];
-    snprintf(r->status, sizeof r->status, "%s", isnan(y) ? HPO_STATUS_FAILED : HPO_STATUS_COMPLETED);
-    r->objective = y;
-    s->n++;
-}
-
-static int sim_round(sim *s, int q, double vals[][MAXP])
-{
-    hpo_proposal out[64];
-    for (int i = 0; i < q; i++) out[i].values = vals[i];
-    hpo_history h = {.n = s->n, .trials = s->rows, .config = s->config};
-    int n = 0;
-    assert_int_equal(s->opt->propose(s->spec, &h, s->rounds, q, out, &n), 0);
-    for (int i = 0; i < n; i++) sim_add(s, vals[i], s->f(vals[i]));
-    s->rounds++;
-    return n;
-}
-
+/* A sweep of `trials` in rounds of q, on the shared simulated history. */
 static sim *run_sweep(const char *space, const char *algo, unsigned seed, objective_fn f, int trials, int q,
                       int maximize)
 {
-    sim *s = sim_new(space, algo, seed, f, maximize);
-    double vals[64][MAXP];
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "name: t\ncommand: [./t]\nspace:\n%sobjective: {metric: loss%s}\nalgorithm: %s\nseed: %u\n",
+             space, maximize ? ", mode: max" : "", algo, seed);
+    sim *s = sim_new(yaml, MAXT);
+    hpo_proposal out[64];
     while ((int)s->n < trials) {
         int want = trials - (int)s->n < q ? trials - (int)s->n : q;
-        assert_int_equal(sim_round(s, want, vals), want);
+        assert_int_equal(sim_round(s, want, f, out), want);
     }
     return s;
 }
@@ -301,7 +246,7 @@ static void test_deterministic(void **state)
     assert_false(same_history(a, c));
     /* A round re-planned from the same history (a resume) is the same. */
     hpo_history h = {.n = 20, .trials = a->rows, .config = a->config};
-    double v[5][MAXP];
+    double v[5][SIM_MAXP];
     hpo_proposal out[5];
     for (int i = 0; i < 5; i++) out[i].values = v[i];
     int n = 0;
@@ -320,7 +265,7 @@ static void test_bounds_and_conditions(void **state)
     sim *s = run_sweep(mixed_space, "{name: gp, n_startup: 5}", 3, mixed, 40, 4, 0);
     const hpo_space *sp = &s->spec->space;
     for (size_t t = 0; t < s->n; t++) {
-        double x[MAXP];
+        double x[SIM_MAXP];
         for (int p = 0; p < sp->n; p++) x[p] = s->cfg[p][t];
         for (int p = 0; p < sp->n; p++) {
             const hpo_param *par = &sp->params[p];
@@ -345,15 +290,16 @@ static void test_batch_distinct(void **state)
     /* A round of 8 after the startup: no two within 2% of the box of each
      * other (a pure kriging believer put 4 within 0.02% at x1 = 10). */
     sim *s = run_sweep(SIM_BRANIN_SPACE, "gp", 1, sim_branin, 20, 5, 0);
-    double v[64][MAXP];
-    assert_int_equal(sim_round(s, 8, v), 8);
+    hpo_proposal out[64];
+    assert_int_equal(sim_round(s, 8, sim_branin, out), 8);
     for (int i = 0; i < 8; i++)
-        for (int j = 0; j < i; j++) assert_true(fabs(v[i][0] - v[j][0]) > 0.3 || fabs(v[i][1] - v[j][1]) > 0.3);
+        for (int j = 0; j < i; j++)
+            assert_true(fabs(out[i].values[0] - out[j].values[0]) > 0.3 || fabs(out[i].values[1] - out[j].values[1]) > 0.3);
     sim_free(s);
     /* All-discrete, 10 configs: none proposed twice until all ran. */
     s = run_sweep(SIM_TINY_SPACE, "{name: gp, n_startup: 3}", 2, sim_tiny, 3, 3, 0);
-    assert_int_equal(sim_round(s, 4, v), 4);
-    assert_int_equal(sim_round(s, 3, v), 3);
+    assert_int_equal(sim_round(s, 4, sim_tiny, out), 4);
+    assert_int_equal(sim_round(s, 3, sim_tiny, out), 3);
     for (int i = 0; i < 10; i++)
         for (int j = 0; j < i; j++) assert_false(s->cfg[0][i] == s->cfg[0][j] && s->cfg[1][i] == s->cfg[1][j]);
     sim_free(s);
@@ -372,7 +318,7 @@ static void test_failed_and_pending(void **state)
     for (size_t t = 20; t < 40; t++) left += s->cfg[0][t] < 0.5;
     assert_true(left <= 5);   /* at most half of random search's 10 */
     /* A running trial is not proposed again, and the round avoids it. */
-    double v[64][MAXP];
+    double v[64][SIM_MAXP];
     snprintf(s->rows[s->n - 1].status, sizeof s->rows[0].status, "%s", HPO_STATUS_RUNNING);
     s->rows[s->n - 1].objective = NAN;
     s->cfg[0][s->n - 1] = 0.7;
