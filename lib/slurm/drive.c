@@ -118,7 +118,7 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
     char reason[512] = "", *said = NULL;
     int over = driver_should_stop(e, st, reason, sizeof reason);
     if (!over && store_get_attr(st, "stopping", &said) == 0) {   /* a worker found nothing to propose */
-        over = strstr(said, "nothing more to propose") != NULL;
+        over = strstr(said, HPO_STEP_EXHAUSTED) != NULL;
         if (over) snprintf(reason, sizeof reason, "%s", said);
     }
     free(said);

@@ -21,7 +21,7 @@ int sweep_step(hpo_experiment *e, hpo_store *st, const hpo_optimizer *opt, int m
             return 0;
         }
         out->outcome = HPO_STEP_STOPPED;
-        snprintf(out->reason, sizeof out->reason, "the %s search has nothing more to propose", opt->name);
+        snprintf(out->reason, sizeof out->reason, "the %s search " HPO_STEP_EXHAUSTED, opt->name);
     }
     /* In workers mode other trials may still run: the sweep has stopped
      * only once they end, which whoever sees that records (worker.c,

@@ -20,6 +20,10 @@
 #include "store/experiment.h"
 #include "store/results.h"
 
+/* The end of the reason when the optimizer has nothing more to propose
+ * (a worker's `stopping` says so; the Slurm driver then ends the sweep). */
+#define HPO_STEP_EXHAUSTED "has nothing more to propose"
+
 typedef enum {
     HPO_STEP_PLANNED,   /* round `round` was planned, with n_planned trials */
     HPO_STEP_STOPPED    /* the sweep is over; `reason` says why (also in results.h5) */

@@ -27,10 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A trial whose runs were cut off this many times (its worker died, was
- * cancelled or ran out of time each time) is recorded as node_fail, as the
- * Slurm driver does with node failures (slurm/rounds.c). */
-#define MAX_LOST_ATTEMPTS 3
 /* A trial taken over this many times by one worker without its runner ever
  * recording an end: the runner cannot start it (it said why on stderr). */
 #define MAX_SAME_TAKES 3
@@ -152,7 +148,10 @@ static int take_orphan(worker *w, const hpo_store *st, take *k)
         int done = result_read(dir, &prev) == 0 && strcmp(prev.status, HPO_STATUS_CANCELLED) != 0;
         int lost = trial_earlier_attempts(dir);
         free(dir);
-        if (!done && lost >= MAX_LOST_ATTEMPTS) {
+        /* Cut off each time (its worker died, was cancelled or ran out of
+         * time): not the config's fault, so the retry policy of node
+         * failures applies (spec_max_attempts), then it is node_fail. */
+        if (!done && lost >= spec_max_attempts(w->e->spec, 1)) {
             give_up_on(w->e, t[i].trial_id, lost);
             done = 1;
         }
