@@ -143,20 +143,6 @@ int cmd_plan(int argc, char **argv)
     return r != 0 ? cli_fail(r) : EXIT_OK;
 }
 
-/* Take the lock, waiting a little for a driver that is being cancelled. */
-static int lock_patiently(hpo_experiment *e)
-{
-    int r = HPO_ELOCKED;
-    for (int i = 0; i < 100 && r == HPO_ELOCKED; i++) {
-        r = experiment_lock(e);
-        if (r == HPO_ELOCKED) {
-            struct timespec ts = {0, 100 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-    }
-    return r;
-}
-
 /* Trials of the round that never started get a cancelled record, so the
  * record says what happened to them (the next drive runs them again). */
 static int mark_unstarted_cancelled(hpo_experiment *e, int round, int *n_marked)
@@ -199,7 +185,7 @@ int cmd_cancel(int argc, char **argv)
     r = slurm_cancel_experiment(e, api, round, &n_jobs);
     if (r == 0 && workers) r = slurm_cancel_workers(e, api, &n_workers);
     n_jobs += n_workers;
-    if (r == 0) r = lock_patiently(e);
+    if (r == 0) r = experiment_lock_wait(e, 10);   /* a driver being cancelled lets go */
     if (r == 0 && round >= 0) r = mark_unstarted_cancelled(e, round, &n_marked);
     if (r == 0) r = ingest(e, NULL);
     if (r == 0)

@@ -72,6 +72,8 @@ void sha256_hex(const void *data, size_t len, char out[65]);
 double now_wall(void);
 /* Monotonic seconds, for measuring durations. */
 double now_mono(void);
+/* Sleep ms milliseconds (less if a signal comes). */
+void sleep_ms(long ms);
 
 /* Shortest text that reads back as exactly `v` ("nan", "inf", "-inf" for
  * non-finite values). */

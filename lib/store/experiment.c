@@ -351,10 +351,7 @@ int experiment_lock_wait(hpo_experiment *e, double seconds)
 {
     double until = now_mono() + seconds;
     int r;
-    while ((r = experiment_lock(e)) == HPO_ELOCKED && now_mono() < until) {
-        struct timespec ts = {0, 10 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    while ((r = experiment_lock(e)) == HPO_ELOCKED && now_mono() < until) sleep_ms(10);
     return r;
 }
 

@@ -29,12 +29,6 @@ static void show(const hpo_run_options *o, const hpo_summary *s, int running, in
 
 static int stopped(const hpo_run_options *o) { return o->stop && *o->stop; }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* Run the given trials of `round` to the end (or until interrupted). */
 static int run_round(hpo_experiment *e, int round, const int *indices, int n, const hpo_run_options *o)
 {

@@ -61,12 +61,6 @@ typedef struct take {
     int resumed;
 } take;
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static int running(const worker *w)
 {
     int n = 0;
