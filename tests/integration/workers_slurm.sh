@@ -120,4 +120,19 @@ assert_contains "$("$HPO" status "$exp")" "driver:     FAILED (job -): " "status
 "$HPO" drive "$exp" --once > /dev/null || fail "a driver step with Slurm failed"
 grep -q "driver:" <<<"$("$HPO" status "$exp")" && fail "the failure was not cleared by a good step"
 "$HPO" cancel "$exp" > /dev/null
+wait_no_jobs 60
+
+# A worker array whose workers end without running anything (here a site
+# template that exits at once) stops the chain with one line, not a loop.
+mkdir -p "$TMP/tmpl"
+cp templates/*.in "$TMP/tmpl/"
+printf '#!/bin/bash\n@SBATCH_LINES@\nexit 0\n' > "$TMP/tmpl/worker.sbatch.in"
+sed -i 's/name: quadfail/name: quadidle/' "$TMP/w/spec.yaml"
+exp=$TMP/idle
+HPO_TEMPLATE_DIR=$TMP/tmpl "$HPO" drive "$exp" --spec "$TMP/w/spec.yaml" --once > /dev/null
+wait_no_jobs 60
+rc=0; err=$(HPO_TEMPLATE_DIR=$TMP/tmpl "$HPO" drive "$exp" --once 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "a driver step after idle workers succeeded: $err"
+assert_contains "$err" "ended without finishing a trial" "idle workers"
+assert_eq "$(grep -c '^array ' "$exp/workers.state")" 1 "no second worker array after idle workers"
 echo ok
