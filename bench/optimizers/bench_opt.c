@@ -366,6 +366,7 @@ typedef struct table {
     size_t size;               /* product of k */
     double *mean;              /* by mixed-radix config index; NaN if absent */
     double *seed_values;       /* size x ns */
+    int *n_seeds;              /* per config: its seed columns that hold a value */
     double best;               /* best row mean */
     int maximize;
     char *space;               /* the spec's space: section */
@@ -459,19 +460,24 @@ static table *table_load(const char *path, int maximize)
     for (int p = 0; p < t->np; p++) t->size *= (size_t)t->k[p];
     t->mean = xmalloc(t->size * sizeof(double));
     t->seed_values = xmalloc(t->size * (size_t)t->ns * sizeof(double));
+    t->n_seeds = xcalloc(t->size, sizeof(int));
     for (size_t i = 0; i < t->size; i++) t->mean[i] = NAN;
     t->best = maximize ? -INFINITY : INFINITY;
     for (size_t r = 0; r < nrows; r++) {
-        split_csv(rows[r], f, 64);
+        /* NAS-Bench-201 has rows with fewer seeds than the header (2 of 3):
+         * the row's mean and its evaluations use the seeds it has. */
+        int n = split_csv(rows[r], f, 64) - t->np;
+        if (n < 1 || n > t->ns) { fprintf(stderr, "bench_opt: %s: a row with %d seed values\n", path, n); exit(1); }
         size_t idx = 0;
         for (int p = 0; p < t->np; p++) idx = idx * (size_t)t->k[p] + (size_t)value_index(t, p, f[p]);
         double sum = 0;
-        for (int s = 0; s < t->ns; s++) {
+        for (int s = 0; s < n; s++) {
             double v = strtod(f[t->np + s], NULL);
             t->seed_values[idx * (size_t)t->ns + (size_t)s] = v;
             sum += v;
         }
-        t->mean[idx] = sum / t->ns;
+        t->n_seeds[idx] = n;
+        t->mean[idx] = sum / n;
         if (maximize ? t->mean[idx] > t->best : t->mean[idx] < t->best) t->best = t->mean[idx];
         free(rows[r]);
     }
@@ -508,7 +514,7 @@ static double eval_table(void *ctx, const double *x)
 {
     tab_ctx *c = ctx;
     size_t idx = config_index(c->t, x);
-    int s = (int)rng_below(&c->rng, (uint64_t)c->t->ns);
+    int s = (int)rng_below(&c->rng, (uint64_t)c->t->n_seeds[idx]);
     return c->t->seed_values[idx * (size_t)c->t->ns + (size_t)s];
 }
 
