@@ -310,7 +310,11 @@ static void run_sweep(run *r, int trials, int q, double (*evaluate)(void *, cons
 {
     double vals[MAXQ][MAXD];
     for (int round = 0; (int)r->n < trials; round++) {
-        int want = trials - (int)r->n < q ? trials - (int)r->n : q;
+        /* As the driver (sweep/decide.c): an optimizer that sizes its own
+         * rounds (cmaes: a generation; pshe2) gets all the room there is,
+         * not q -- with q = 1, CMA-ES generations of one candidate diverged. */
+        int size = r->opt->sizes_its_rounds ? MAXQ : q;
+        int want = trials - (int)r->n < size ? trials - (int)r->n : size;
         int n = run_propose(r, round, want, vals);
         if (n == 0) break;
         for (int i = 0; i < n; i++) run_add(r, round, vals[i], evaluate(ctx, vals[i]));
