@@ -84,7 +84,7 @@ static int bohb_fresh(const hpo_spec *spec, const hpo_history *h, int round, int
     int m = 0;
     for (int i = 0; i < n; i++)
         if (rng_uniform(&rng) >= o.random_fraction) model[m++] = values[i];
-    tpe_pick(spec, h, &o.s, &rng, m, model);
+    tpe_pick(spec, h, &o.s, &rng, 0, m, model);
     free(model);
     return HPO_OK;
 }

@@ -33,12 +33,14 @@ typedef struct tpe_settings {
                                 worst-so-far observation before the next one */
 } tpe_settings;
 
-/* Pick n configurations (space.h encoding) into values[0..n) from a model
+/* Pick configurations (space.h encoding) into values[first..n) from a model
  * fitted on the trials at the highest budget (NaN counts as one budget) that
- * has at least s->min_obs completed trials with a finite objective.  Returns
- * n, or 0 with values untouched when no budget has that many. */
+ * has at least s->min_obs completed trials with a finite objective;
+ * values[0..first) are the round's picks so far (known configs, and lies
+ * under s->liar).  Returns n - first, or 0 with values untouched when no
+ * budget has that many. */
 int tpe_pick(const hpo_spec *spec, const hpo_history *h, const tpe_settings *s,
-             hpo_rng *rng, int n, double **values);
+             hpo_rng *rng, int first, int n, double **values);
 
 /* Whether config v (space.h encoding, NaN for inactive) equals a trial of
  * the history or one of picks[0..k): what tpe and gp draw again rather

@@ -52,8 +52,12 @@
  * new, up to 256 draws), so no trial is spent on a known config while
  * others remain.
  *
- * Startup: until n_startup trials have completed, `tpe` proposes the
- * scrambled Sobol' points that `sobol` would (random beyond 21 parameters).
+ * Startup: the first n_startup trials, however the rounds fall, are the
+ * scrambled Sobol' points that `sobol` would propose (random beyond 21
+ * parameters); a round that finishes the design fills its other places from
+ * the model if every trial so far completed (in rounds of 8: 8 Sobol', then
+ * 2 more and 6 picks).  Past the design, the model waits for n_startup
+ * completed trials (more Sobol' points until then).
  *
  * Options: gamma (0,1) (default: Optuna's rule), n_startup 1..1000 (10),
  * n_ei_candidates 1..10000 (24), multivariate true|false (true),
@@ -840,17 +844,17 @@ static void draw_new(const hpo_spec *spec, const hpo_history *h, hpo_rng *rng, d
     }
 }
 
-int tpe_pick(const hpo_spec *spec, const hpo_history *h, const tpe_settings *s, hpo_rng *rng, int n,
+int tpe_pick(const hpo_spec *spec, const hpo_history *h, const tpe_settings *s, hpo_rng *rng, int first, int n,
              double **values)
 {
     double budget = NAN;
-    if (n <= 0 || !model_budget(h, s->min_obs, &budget)) return 0;
+    if (n <= first || !model_budget(h, s->min_obs, &budget)) return 0;
     const hpo_space *space = &spec->space;
     obs_set o;
     collect(spec, h, budget, &o);
     double *u = xmalloc(sizeof(double) * (size_t)(space->n + 1));
     for (int j = 0; j < n; j++) {
-        for (int tries = 0;; tries++) {
+        for (int tries = 0; j >= first; tries++) {
             pick_one(spec, s, &o, rng, values[j]);
             if (!config_known(spec, h, values, j, values[j])) break;
             if (tries == DUPLICATE_RETRIES) { draw_new(spec, h, rng, values, j); break; }
@@ -865,7 +869,7 @@ int tpe_pick(const hpo_spec *spec, const hpo_history *h, const tpe_settings *s, 
     }
     free(u);
     obs_free(&o);
-    return n;
+    return n - first;
 }
 
 /* ---- the `tpe` optimizer ----------------------------------------------- */
@@ -951,13 +955,14 @@ static int tpe_check(const hpo_spec *spec)
     return tpe_read(spec, &o);
 }
 
-/* The startup trials: the points `sobol` would plan (same scramble, the
- * index continuing from the trials so far), or random past its dimensions. */
-static void startup(const hpo_spec *spec, const hpo_history *h, hpo_rng *rng, int n, hpo_proposal *out)
+/* Startup configs into out[first..n): the points `sobol` would plan (same
+ * scramble, the index continuing from the trials so far), or random past
+ * its dimensions. */
+static void startup(const hpo_spec *spec, const hpo_history *h, hpo_rng *rng, int first, int n, hpo_proposal *out)
 {
     int d = spec->space.n;
     if (d == 0 || d > SOBOL_MAX_DIM) {
-        for (int i = 0; i < n; i++) space_sample(&spec->space, rng, out[i].values);
+        for (int i = first; i < n; i++) space_sample(&spec->space, rng, out[i].values);
         return;
     }
     hpo_rng scramble;
@@ -965,7 +970,7 @@ static void startup(const hpo_spec *spec, const hpo_history *h, hpo_rng *rng, in
     rng_seed(&scramble, spec->seed, 0, 1);
     sobol_init(&q, d, &scramble);
     double *u = xmalloc(sizeof(double) * (size_t)d);
-    for (int i = 0; i < n; i++) {
+    for (int i = first; i < n; i++) {
         sobol_point(&q, h->n + (uint64_t)i, u);
         space_decode(&spec->space, u, out[i].values);
     }
@@ -981,7 +986,18 @@ static int tpe_propose(const hpo_spec *spec, const hpo_history *h, int round, in
     rng_seed(&rng, spec->seed, (uint64_t)round, 3);
     double **values = xmalloc(sizeof(double *) * (size_t)(max + 1));
     for (int i = 0; i < max; i++) values[i] = out[i].values;
-    if (tpe_pick(spec, h, &o.s, &rng, max, values) == 0) startup(spec, h, &rng, max, out);
+    /* The startup design is n_startup trials in all, however the rounds
+     * fall: after a round of 8, the next carries the last 2 and 6 from the
+     * model, where waiting for n_startup completed trials made it 16 Sobol'
+     * points (bench/optimizers, 120 seeds, batches of 8: regret at 25
+     * trials 0.12 log10 lower on protein_structure, no change later). */
+    int k = 0;
+    if ((long)h->n < o.n_startup) {
+        k = o.n_startup - (long)h->n < max ? (int)(o.n_startup - (long)h->n) : max;
+        o.s.min_obs = (long)h->n;   /* the model, on every trial so far once all have completed */
+    }
+    startup(spec, h, &rng, 0, k, out);
+    if (tpe_pick(spec, h, &o.s, &rng, k, max, values) == 0) startup(spec, h, &rng, k, max, out);
     free(values);
     proposals_fresh(spec, out, max);
     *n = max;

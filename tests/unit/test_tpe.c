@@ -6,7 +6,8 @@
  * history); proposals stay in bounds and respect conditions; the constant
  * liar makes a round's configs distinct; failed trials are avoided; mode:
  * max is mode: min of the negated objective; the model uses the highest
- * budget with enough trials; bad options name their key; and, statistically
+ * budget with enough trials; the startup design is n_startup points however
+ * the rounds fall; bad options name their key; and, statistically
  * with fixed seeds, TPE beats random search on Branin.
  */
 #include <stdarg.h>
@@ -270,6 +271,24 @@ static void test_model_budget(void **state)
     sim_free(s);
 }
 
+/* The startup design is n_startup (10) Sobol' points in all, however the
+ * rounds fall: in rounds of 8, the second round carries points 8 and 9 and
+ * six picks of the model fitted on the first 8 -- not 8 more Sobol' points
+ * because fewer than 10 trials had completed. */
+static void test_startup_across_rounds(void **state)
+{
+    (void)state;
+    sim *sob = run_sweep(SIM_BRANIN_SPACE, "sobol", 5, sim_branin, 16, 16, NULL);
+    sim *s = run_sweep(SIM_BRANIN_SPACE, "tpe", 5, sim_branin, 16, 8, NULL);
+    for (size_t t = 0; t < 16; t++) {
+        int same = s->cfg[0][t] == sob->cfg[0][t] && s->cfg[1][t] == sob->cfg[1][t];
+        if (t < 10) assert_true(same);
+        else assert_false(same);
+    }
+    sim_free(sob);
+    sim_free(s);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -339,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_failed_trials_avoided),
         cmocka_unit_test(test_maximize_is_negated_minimize),
         cmocka_unit_test(test_model_budget),
+        cmocka_unit_test(test_startup_across_rounds),
         cmocka_unit_test(test_beats_random_on_branin),
         cmocka_unit_test(test_bad_options),
     };
