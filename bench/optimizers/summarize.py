@@ -7,11 +7,13 @@ bench_opt and optuna_opt.py on stdin (formats in bench_opt.c):
      functions, plain for the tables) at 25, 50, 100 and 200 trials, and
      ms per proposal;
   2. proposal time with N past trials (wall and, for hpo, CPU);
-  3. the aim, at 100 trials, sequential: per problem, Optuna's best sampler
+  3. the aim, at 100 trials (and again at 200 where the runs went that
+     far), sequential: per problem, Optuna's best sampler
      there (lowest median) against hpo's best optimizer there and against
      `auto`, decided by a paired Wilcoxon signed-rank test over the seeds
      (p < 0.05); "tie" when the test cannot tell.  Met when hpo's best and
-     auto lose nowhere and hpo's best wins on at least half the problems.
+     auto lose nowhere and hpo's best wins on at least half the problems;
+  4. batches of 8 against sequential for each method run both ways.
 """
 import collections
 import math
@@ -107,10 +109,17 @@ def main():
             print("  %-15s %-15s N=%-6s %s" % (fn, m, n, "  ".join("%.2f" % x for x in v)))
         print()
 
+    for at in (AT, AT + 1):
+        aim(runs, problems, at)
+    batches(runs, problems)
+
+
+def aim(runs, problems, at):
+    """The aim at CHECKPOINTS[at] trials (printed when any problem has it)."""
     verdict = []
     for pr in problems:
         seq = {m: runs[(pr, m)] for (p, m) in runs if p == pr and m.endswith("/b1")}
-        med = {m: quantiles([r[AT] for r in v.values()])[0] for m, v in seq.items()}
+        med = {m: quantiles([r[at] for r in v.values()])[0] for m, v in seq.items()}
         theirs = [m for m in seq if not is_ours(m) and not math.isnan(med[m])]
         ours = [m for m in seq if is_ours(m) and not m.startswith(("random", "sobol", "auto"))
                 and not math.isnan(med[m])]
@@ -118,13 +127,13 @@ def main():
             continue
         bt = min(theirs, key=lambda m: med[m])
         bo = min(ours, key=lambda m: med[m])
-        col = lambda m: {s: r[AT] for s, r in seq[m].items()}
+        col = lambda m: {s: r[at] for s, r in seq[m].items()}
         res_best = compare(col(bo), col(bt))
         res_auto = compare(col("auto/b1"), col(bt)) if "auto/b1" in seq else ("n/a", math.nan, 0)
         verdict.append((pr, bt, med[bt], bo, med[bo], res_best, med.get("auto/b1", math.nan), res_auto))
     if verdict:
-        print("Aim, at 100 trials, sequential: Optuna's best sampler per problem against hpo's best optimizer "
-              "and auto (median log10 regret; Wilcoxon signed-rank over seeds, p < 0.05)")
+        print("Aim, at %d trials, sequential: Optuna's best sampler per problem against hpo's best optimizer "
+              "and auto (median log10 regret; Wilcoxon signed-rank over seeds, p < 0.05)" % CHECKPOINTS[at])
         print("%-34s %-20s %7s  %-12s %7s %-8s %6s  %7s %-8s %6s" % ("problem", "Optuna best", "median", "hpo best",
                                                                       "median", "", "p", "auto", "", "p"))
         lose = win = lose_auto = 0
@@ -137,7 +146,35 @@ def main():
         print("  => %s: hpo's best loses on %d, wins on %d of %d; auto loses on %d" % (
             "met" if lose == 0 and lose_auto == 0 and 2 * win >= len(verdict) else "NOT met", lose, win,
             len(verdict), lose_auto))
+        print()
 
+
+def batches(runs, problems):
+    """Batches of 8 against sequential, per method that has both: median
+    log10 regret at 100 and 200 trials, the difference (the aim: within
+    0.2), and the paired test."""
+    rows = []
+    for pr in problems:
+        for (p, m) in sorted(runs):
+            if p != pr or not m.endswith("/b8") or (pr, m[:-1] + "1") not in runs:
+                continue
+            b8, b1 = runs[(pr, m)], runs[(pr, m[:-1] + "1")]
+            cells = []
+            for at in (AT, AT + 1):
+                m8 = quantiles([r[at] for r in b8.values()])[0]
+                m1 = quantiles([r[at] for r in b1.values()])[0]
+                if math.isnan(m8) or math.isnan(m1):
+                    cells.append("%-31s" % "-")
+                    continue
+                tag, pv, _ = compare({s: r[at] for s, r in b8.items()}, {s: r[at] for s, r in b1.items()})
+                cells.append("%6.2f %6.2f %+6.2f %-6s %5.3f" % (m8, m1, m8 - m1, tag, pv))
+            rows.append("%-34s %-8s %s" % (pr, m.split("/")[0], "  ".join(cells)))
+    if rows:
+        print("Batches of 8 against sequential (median log10 regret b8, b1, b8-b1; Wilcoxon, p < 0.05) "
+              "at 100 trials | at 200 trials")
+        for r in rows:
+            print(r)
+        print()
 
 if __name__ == "__main__":
     main()
