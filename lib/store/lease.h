@@ -9,8 +9,8 @@
  * LOCK.lease: key=value lines naming the holder (host, pid, boot id, a
  * random token) and when the lease expires, written to a temporary file
  * and linked or renamed into place.  A heartbeat thread renews every lease
- * this process holds (every sixth of the lease, once a third has gone), and
- * releasing the lock removes it.  A taker that got the flock
+ * this process holds once a third of it has gone (it looks every sixth of
+ * the lease, at least once a second), and releasing the lock removes it.  A taker that got the flock
  *
  *   - refuses a lease of ANOTHER host (another name or boot id) until
  *     now > expires + grace: HPO_ELOCKED, naming its holder;
