@@ -85,7 +85,7 @@ static void print_driver_failure(const hpo_experiment *e, int stopped)
             else printf("the retry, job %ld, starts at %s\n", atol(next), when);
         } else {
             if (why[0] && strcmp(why, err) == 0) printf("; no retry could be queued either");
-            else if (why[0]) printf("; no retry could be queued (%s)", why_said);
+            else if (why[0]) printf("; no retry queued: %s", why_said);
             else if (k[0] && max[0] && atoi(k) > atoi(max)) printf("; %s failures in a row, retried no more", k);
             printf("; nothing drives the sweep on: fix that, then sbatch slurm/hpo-driver.sh %s (or hpo drive %s)\n",
                    e->dir, e->dir);

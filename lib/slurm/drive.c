@@ -102,7 +102,7 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
 /* One driver step of a workers-mode sweep: wait while a worker array
  * lives; else stop when the sweep is over, or submit the next array. */
 static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo_slurm_api *api,
-                        hpo_drive_outcome *outcome, char *msg, size_t n)
+                        hpo_drive_outcome *outcome, char *msg, size_t n, int *final)
 {
     long live[16];
     int n_live = 0, r = slurm_workers_live(e, api, live, 16, &n_live);
@@ -138,6 +138,7 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
          * another array would do the same.  Say so rather than loop. */
         r = hpo_error(HPO_ERROR, "worker array %ld ended without finishing a trial; see %s/workers/slurm-%ld_*.out",
                       a[na - 1].id, e->dir, a[na - 1].id);
+        *final = 1;   /* a retry would find the same record: not retried */
     }
     int c = store_close(st);
     if (r == 0) r = c;
@@ -153,7 +154,10 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
     return chain(e, o, api, &id, 1);
 }
 
-static int one_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome *outcome, char *msg, size_t n)
+/* Steps 1-5 (or the workers-mode step).  *final: a failure that a retry
+ * of the step cannot mend. */
+static int one_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome *outcome, char *msg, size_t n,
+                    int *final)
 {
     if (optimizer_sweep_mode(e->spec) == HPO_MODE_WORKERS) {
         const hpo_slurm_api *api = NULL;
@@ -166,7 +170,7 @@ static int one_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_out
         msg[0] = '\0';
         *outcome = HPO_DRIVE_WAITING;
         fault_point("drive:locked");
-        r = workers_step(e, o, api, outcome, msg, n);
+        r = workers_step(e, o, api, outcome, msg, n, final);
         experiment_unlock(e);
         return r;
     }
@@ -222,7 +226,7 @@ static long retry_delay(int k)
 /* Invariant: a step that fails leaves either its successor queued (a retry
  * after a backoff, or one already queued) or, in EXP/driver.failed, why
  * nothing is: the chain never breaks silently. */
-static int step_failed(hpo_experiment *e, const hpo_drive_options *o, int err)
+static int step_failed(hpo_experiment *e, const hpo_drive_options *o, int err, int final)
 {
     char saved[1024], retry_err[600] = "";
     snprintf(saved, sizeof saved, "%s", hpo_error_last());
@@ -230,7 +234,8 @@ static int step_failed(hpo_experiment *e, const hpo_drive_options *o, int err)
     long delay = retry_delay(k), next = -1;
     const hpo_slurm_api *api = NULL;
     int queued = 0;
-    if (!o->once && k <= max) {
+    if (final) snprintf(retry_err, sizeof retry_err, "%s", "another step would fail the same way");
+    else if (!o->once && k <= max) {
         int r = slurm_api(&api);
         if (r == 0) r = slurm_chain_driver(e, api, NULL, 0, (int)delay, &next);
         if (r == 0) queued = 1;
@@ -249,7 +254,7 @@ static int step_failed(hpo_experiment *e, const hpo_drive_options *o, int err)
         hpo_notice(HPO_NOTE_INFO, "this driver step failed (%d in a row, at most %d): job %ld retries it in %ld s", k,
                    max, next, delay);
     else if (retry_err[0])
-        hpo_notice(HPO_NOTE_INFO, "this driver step failed, and no retry could be queued: %s", retry_err);
+        hpo_notice(HPO_NOTE_INFO, "this driver step failed; no retry queued: %s", retry_err);
     else if (!o->once && !queued)
         hpo_notice(HPO_NOTE_INFO, "this driver step failed %d times in a row: not retrying again; nothing drives "
                    "the sweep on until it is fixed and the driver is started again", k);
@@ -259,12 +264,12 @@ static int step_failed(hpo_experiment *e, const hpo_drive_options *o, int err)
 
 int drive_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome *outcome, char *msg, size_t n)
 {
-    int r = one_step(e, o, outcome, msg, n);
+    int final = 0, r = one_step(e, o, outcome, msg, n, &final);
     /* Cron and a chained driver may meet: one proceeds, the other leaves.
      * In workers mode the step waited a minute for workers' brief holds,
      * so a lock still held is a failure, not a meeting. */
     if (r == HPO_ELOCKED && optimizer_sweep_mode(e->spec) != HPO_MODE_WORKERS) return r;
-    if (r != 0) return step_failed(e, o, r == HPO_ELOCKED ? HPO_ERROR : r);
+    if (r != 0) return step_failed(e, o, r == HPO_ELOCKED ? HPO_ERROR : r, final);
     char *failed = experiment_path(e, "driver.failed");
     unlink(failed);   /* the chain holds again: the failures in a row start over */
     free(failed);
