@@ -854,7 +854,7 @@ int tpe_pick(const hpo_spec *spec, const hpo_history *h, const tpe_settings *s, 
     collect(spec, h, budget, &o);
     double *u = xmalloc(sizeof(double) * (size_t)(space->n + 1));
     for (int j = 0; j < n; j++) {
-        for (int tries = 0; j >= first; tries++) {
+        for (int tries = 0; j >= first; tries++) {   /* values[0..first) are given: lies only */
             pick_one(spec, s, &o, rng, values[j]);
             if (!config_known(spec, h, values, j, values[j])) break;
             if (tries == DUPLICATE_RETRIES) { draw_new(spec, h, rng, values, j); break; }
