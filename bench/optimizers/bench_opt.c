@@ -502,6 +502,23 @@ static table *table_load(const char *path, int maximize)
     return t;
 }
 
+static void table_free(table *t)
+{
+    for (int p = 0; p < t->np; p++) {
+        for (int j = 0; j < t->k[p]; j++) free(t->values[p][j]);
+        free(t->values[p]);
+        free(t->cols[p]);
+    }
+    free(t->values);
+    free(t->cols);
+    free(t->k);
+    free(t->mean);
+    free(t->seed_values);
+    free(t->n_seeds);
+    free(t->space);
+    free(t);
+}
+
 typedef struct tab_ctx {
     const table *t;
     hpo_rng rng;           /* which seed each evaluation reports */
@@ -556,6 +573,7 @@ static void tab(const char *path, int maximize, int seed0, int seeds, int trials
                 run_free(r);
             }
         }
+    table_free(t);
 }
 
 /* ---- proposal time with a long history ---------------------------------------- */
