@@ -48,8 +48,9 @@ static int continue_round(hpo_experiment *e, const hpo_drive_options *o, const h
     } else if (r == 0 && p.n_rerun > 0) {
         *busy = 1;
         *outcome = HPO_DRIVE_SUBMITTED;
-        snprintf(msg, n, "round %d: submitted %d trials that have not run (again)", round, p.n_rerun);
-        r = slurm_submit_round(e, api, round, p.rerun, p.n_rerun, 0);
+        int sent = 0;
+        r = slurm_submit_round(e, api, round, p.rerun, p.n_rerun, 0, &sent);
+        snprintf(msg, n, "round %d: submitted %d of %d trials that have not run (again)", round, sent, p.n_rerun);
         long ids[HPO_MAX_ARRAYS];
         int k = round_arrays(e, round, ids);
         if (r == 0) r = chain(e, o, api, ids, k);
@@ -79,11 +80,13 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
     int round = step.round, planned = step.n_planned;
     int *all = xcalloc((size_t)planned, sizeof(int));
     for (int i = 0; i < planned; i++) all[i] = i;
-    r = slurm_submit_round(e, api, round, all, planned, 0);
+    int sent = 0;
+    r = slurm_submit_round(e, api, round, all, planned, 0, &sent);
     free(all);
     fault_point("drive:after-submit");
     *outcome = HPO_DRIVE_SUBMITTED;
-    snprintf(msg, n, "round %d: submitted %d trials", round, planned);
+    if (sent == planned) snprintf(msg, n, "round %d: submitted %d trials", round, planned);
+    else snprintf(msg, n, "round %d: submitted %d of %d trials (the rest later)", round, sent, planned);
     /* Record the round's rows and job ids for hpo status and h5py. */
     if (r == 0) r = ingest(e, NULL);
     long ids[HPO_MAX_ARRAYS];

@@ -324,17 +324,38 @@ static int submit_chunk(hpo_experiment *e, const hpo_slurm_api *api, int round, 
     return r;
 }
 
-int slurm_submit_round(hpo_experiment *e, const hpo_slurm_api *api, int round, const int *indices, int n,
-                       int dry_run)
+/* MaxJobCount: slurmctld refuses (EAGAIN) a submission that would bring
+ * the job records it holds to MaxJobCount, and an array counts once per
+ * task.  So submit only what fits now, keeping one record for the chained
+ * driver; the rest are trials that never ran, which a later driver step
+ * submits (rerun in rounds.h) once finished jobs are purged.  Returns how
+ * many of n to submit now. */
+static int fits_now(int round, int n, long max_jobs, long held)
 {
+    if (max_jobs <= 0 || held < 0) return n;
+    long room = max_jobs - 1 - held - 1;
+    if (room >= n) return n;
+    if (room < 0) room = 0;
+    hpo_notice(HPO_NOTE_INFO,
+               "round %d: Slurm holds %ld jobs of its MaxJobCount %ld; submitting %ld of %d trials now, "
+               "the rest in a later driver step", round, held, max_jobs, room, n);
+    return (int)room;
+}
+
+int slurm_submit_round(hpo_experiment *e, const hpo_slurm_api *api, int round, const int *indices, int n,
+                       int dry_run, int *n_submitted)
+{
+    if (n_submitted) *n_submitted = 0;
     if (n == 0) return 0;
-    long max_array = 1001, max_jobs = -1;
-    int r = api->limits(&max_array, &max_jobs);
+    long max_array = 1001, max_jobs = -1, held = -1;
+    int r = api->limits(&max_array, &max_jobs, &held);
     if (r != 0) return r;
     if (max_array < 2) max_array = 2;
     int *idx = xmalloc(sizeof(int) * (size_t)n);
     memcpy(idx, indices, sizeof(int) * (size_t)n);
     qsort(idx, (size_t)n, sizeof(int), cmp_int);
+    if (!dry_run) n = fits_now(round, n, max_jobs, held);
+    if (n_submitted) *n_submitted = n;
     /* Task ids must stay below MaxArraySize: trials [k*M, (k+1)*M) go in
      * an array of their own, which runs trial index offset + task id. */
     for (int i = 0; i < n && r == 0;) {

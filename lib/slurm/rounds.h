@@ -25,10 +25,12 @@
  * "hpo-<8 hex of the experiment's path>-<what>". */
 char *slurm_job_name(const hpo_experiment *e, const char *what);
 
-/* Submit trials indices[0..n) of `round`.  With dry_run, only print the
- * script(s) and options that would be submitted to stdout. */
+/* Submit trials indices[0..n) of `round`, or as many of them as the
+ * controller's MaxJobCount lets in now (*n_submitted, may be NULL; the
+ * others are left for a later step, with a notice).  With dry_run, only
+ * print the script(s) and options that would be submitted to stdout. */
 int slurm_submit_round(hpo_experiment *e, const hpo_slurm_api *api, int round,
-                       const int *indices, int n, int dry_run);
+                       const int *indices, int n, int dry_run, int *n_submitted);
 
 typedef struct hpo_round_progress {
     int live;            /* trials whose task is pending or running */
