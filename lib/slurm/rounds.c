@@ -422,14 +422,75 @@ static int gather(const hpo_slurm_api *api, const hpo_round_state *s, task_info 
     return 0;
 }
 
-/* The status of a task that ended, by Slurm's state. */
-static const char *status_of_state(const char *state)
+/* Whether the task's Slurm output (EXP/trials/slurm-A_a.out, where
+ * slurmstepd writes why it ended a job) says one of marks in its last 8 KB;
+ * *line gets the rest of that line from the mark on. */
+static int output_says(const hpo_experiment *e, const task_info *ti, const char *const *marks, char *line,
+                       size_t n)
 {
+    char *path = xasprintf("%s/trials/slurm-%ld_%d.out", e->dir, ti->array, ti->t.task);
+    char *text = NULL;
+    size_t len = 0;
+    int found = 0;
+    if (ti->t.task >= 0 && read_file(path, &text, &len) == 0) {
+        const char *tail = len > 8192 ? text + len - 8192 : text;
+        for (int i = 0; marks[i] && !found; i++) {
+            const char *at = strstr(tail, marks[i]);
+            if (!at) continue;
+            const char *end = strchr(at, '\n');
+            snprintf(line, n, "%.*s", (int)((end ? end : text + len) - at), at);
+            found = 1;
+        }
+    }
+    free(text);
+    free(path);
+    return found;
+}
+
+/* How a task that ended is recorded: the one place where Slurm's word
+ * becomes a trial status.  *why says what Slurm said.
+ *
+ *   TIMEOUT, DEADLINE          timeout
+ *   OUT_OF_MEMORY              oom (cgroup memory enforcement)
+ *   the output says the job    oom: jobacct_gather's OverMemoryKill (no
+ *   exceeded its memory        cgroups) SIGKILLs the job, which Slurm then
+ *                              calls FAILED, exit 0:9
+ *   NODE_FAIL, BOOT_FAIL       node_fail
+ *   PREEMPTED, or the output   cancelled, *why starting "preempted": runs
+ *   says DUE TO PREEMPTION     again, not counted against the retries
+ *                              (HPO_REASON_PREEMPTED)
+ *   CANCELLED                  cancelled
+ *   anything else              failed */
+static const char *task_status(const hpo_experiment *e, const task_info *ti, char *why, size_t n)
+{
+    static const char *const over_memory[] = {"exceeded memory limit", "Exceeded job memory limit",
+                                              "Exceeded step memory limit", "oom_kill event", "oom-kill", NULL};
+    static const char *const preemption[] = {"DUE TO PREEMPTION", NULL};
+    const char *state = ti->t.state;
+    char line[160];
+    snprintf(why, n, "Slurm: %.16s (job %ld, exit %d:%d)", state, ti->t.job_id, ti->t.exit_code, ti->t.signal);
     if (strcmp(state, "TIMEOUT") == 0 || strcmp(state, "DEADLINE") == 0) return HPO_STATUS_TIMEOUT;
-    if (strcmp(state, "OUT_OF_MEMORY") == 0) return HPO_STATUS_OOM;
     if (strcmp(state, "NODE_FAIL") == 0 || strcmp(state, "BOOT_FAIL") == 0) return HPO_STATUS_NODE_FAIL;
-    if (strcmp(state, "CANCELLED") == 0 || strcmp(state, "PREEMPTED") == 0) return HPO_STATUS_CANCELLED;
+    if (strcmp(state, "OUT_OF_MEMORY") == 0 || output_says(e, ti, over_memory, line, sizeof line)) {
+        char *paren = strchr(line, ')');   /* "exceeded memory limit (RSS > limit)", not ", being killed" */
+        if (paren) paren[1] = '\0';
+        snprintf(why, n, "over its memory limit (Slurm: %.16s, job %ld): %.56s", state, ti->t.job_id,
+                 strcmp(state, "OUT_OF_MEMORY") == 0 ? "OUT_OF_MEMORY" : line);
+        return HPO_STATUS_OOM;
+    }
+    if (strcmp(state, "PREEMPTED") == 0 || output_says(e, ti, preemption, line, sizeof line)) {
+        snprintf(why, n, "%s by a higher-priority job (Slurm: %.16s, job %ld); runs again", HPO_REASON_PREEMPTED,
+                 state, ti->t.job_id);
+        return HPO_STATUS_CANCELLED;
+    }
+    if (strcmp(state, "CANCELLED") == 0) return HPO_STATUS_CANCELLED;
     return HPO_STATUS_FAILED;
+}
+
+static int is_preempted(const hpo_trial_result *r)
+{
+    return strcmp(r->status, HPO_STATUS_CANCELLED) == 0 &&
+           strncmp(r->reason, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
 }
 
 static void write_end_record(const char *dir, const char *status, const char *reason, const task_info *ti,
@@ -481,7 +542,7 @@ static int retry_instead(const hpo_spec *spec, const char *dir, hpo_trial_result
 {
     int node = strcmp(res->status, HPO_STATUS_NODE_FAIL) == 0;
     int timeout = strcmp(res->status, HPO_STATUS_TIMEOUT) == 0 && has_checkpoint(dir);
-    int attempt = trial_earlier_attempts(dir) + 1, max = spec_max_attempts(spec, 1);
+    int attempt = trial_counted_attempts(dir) + 1, max = spec_max_attempts(spec, 1);
     if ((!node && !timeout) || attempt >= max) return 0;
     char reason[128];
     snprintf(reason, sizeof reason, "%s; retrying (attempt %d of %d): %.60s", res->status, attempt + 1,
@@ -496,28 +557,35 @@ static int retry_instead(const hpo_spec *spec, const char *dir, hpo_trial_result
 static void reconcile_trial(hpo_experiment *e, const hpo_round_state *s, const hpo_plan_trial *t,
                             const task_info *ti, hpo_round_progress *p)
 {
-    char *dir = experiment_trial_dir(e, t->trial_id), reason[128];
+    char *dir = experiment_trial_dir(e, t->trial_id), reason[128], why[128];
     hpo_trial_result res;
     int have = result_read(dir, &res) == 0;
     if (have && ti->known && !ti->live) {
         /* The runner saw SIGTERM or SIGKILL; Slurm knows whether that was
          * the time limit, the OOM killer, a node failure or preemption. */
-        const char *st = status_of_state(ti->t.state);
+        const char *st = task_status(e, ti, why, sizeof why);
         int generic = strcmp(res.status, HPO_STATUS_CANCELLED) == 0 || strcmp(res.status, HPO_STATUS_FAILED) == 0;
-        if (generic && strcmp(st, HPO_STATUS_FAILED) != 0 && strcmp(st, res.status) != 0) {
-            snprintf(reason, sizeof reason, "Slurm: %.16s (job %ld); runner: %.60s", ti->t.state, ti->t.job_id, res.reason);
+        int preempted = strncmp(why, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
+        if (generic && strcmp(st, HPO_STATUS_FAILED) != 0 &&
+            (strcmp(st, res.status) != 0 || (preempted && !is_preempted(&res)))) {
+            snprintf(reason, sizeof reason, "%.92s; runner: %.24s", why, res.reason);
             write_end_record(dir, st, reason, ti, &res);
             result_read(dir, &res);
         }
     }
     if (!have && ti->known && !ti->live) {
-        const char *st = status_of_state(ti->t.state);
-        snprintf(reason, sizeof reason, "the task ended without an end record (Slurm: %s, exit %d:%d, job %ld)",
-                 ti->t.state, ti->t.exit_code, ti->t.signal, ti->t.job_id);
+        const char *st = task_status(e, ti, why, sizeof why);
+        snprintf(reason, sizeof reason, "%.96s; no end record", why);
         write_end_record(dir, st, reason, ti, NULL);
         have = result_read(dir, &res) == 0;
     }
-    if (have) {
+    /* A cancelled record with a live task is an attempt already submitted
+     * again and not started yet (or one just writing its record): waiting
+     * for it, not submitting it once more, keeps a trial from running
+     * twice when the driver steps faster than Slurm starts tasks (cron,
+     * hpo drive by hand). */
+    int again = have && strcmp(res.status, HPO_STATUS_CANCELLED) == 0 && ti->known && ti->live;
+    if (have && !again) {
         if (retry_instead(e->spec, dir, &res) || strcmp(res.status, HPO_STATUS_CANCELLED) == 0)
             p->rerun[p->n_rerun++] = t->index;
         else p->ended++;

@@ -41,6 +41,13 @@ typedef struct hpo_report_rec {
 #define HPO_STATUS_CANCELLED "cancelled"
 #define HPO_STATUS_PRUNED    "pruned"
 
+/* The reason of a cancelled attempt that Slurm preempted starts with this
+ * word (written in one place: the driver's reconcile, slurm/rounds.c).  It
+ * runs again like any cancelled attempt, but does not count against the
+ * retry policy (trial_counted_attempts, trial/runner.h): a preemption is
+ * the cluster's doing, not the config's, however often it happens. */
+#define HPO_REASON_PREEMPTED "preempted"
+
 /* The end record of a trial. */
 typedef struct hpo_trial_result {
     char status[16];

@@ -378,11 +378,25 @@ int trial_earlier_attempts(const char *dir)
     }
 }
 
+int trial_counted_attempts(const char *dir)
+{
+    int n = trial_earlier_attempts(dir), counted = 0;
+    for (int k = 1; k <= n; k++) {
+        char *a = xasprintf("%s/attempt-%d", dir, k);
+        hpo_trial_result prev;
+        int preempted = result_read(a, &prev) == 0 && strcmp(prev.status, HPO_STATUS_CANCELLED) == 0 &&
+                        strncmp(prev.reason, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
+        counted += !preempted;
+        free(a);
+    }
+    return counted;
+}
+
 /* spec.retries: a failed attempt with retries left is recorded as
  * cancelled (so it runs again, and is not yet ingested as a failure). */
 static void apply_retries(const hpo_spec *spec, const char *dir, hpo_trial_result *res)
 {
-    int attempt = trial_earlier_attempts(dir) + 1, max = spec_max_attempts(spec, 0);
+    int attempt = trial_counted_attempts(dir) + 1, max = spec_max_attempts(spec, 0);
     if (strcmp(res->status, HPO_STATUS_FAILED) != 0 || attempt >= max) return;
     char reason[128];
     snprintf(reason, sizeof reason, "failed; retrying (attempt %d of %d): %.70s", attempt + 1,
