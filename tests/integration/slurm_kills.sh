@@ -62,6 +62,10 @@ exp=$TMP/chained
 SLOW=1 sbatch --chdir="$PWD" --output="$TMP/first.out" slurm/hpo-driver.sh "$exp" "$TMP/w/spec.yaml" > /dev/null
 for _ in $(seq 1 100); do [ -e "$exp/rounds/r0001.state" ] && break; sleep 0.2; done
 [ -e "$exp/rounds/r0001.state" ] || fail "round 1 was never submitted"
+# The driver records round 1 before it chains the next one: wait for that
+# one (pending on round 1), or the scancel below may hit the first driver
+# after it chained.
+for _ in $(seq 1 100); do squeue -h -t PD -o '%j' | grep -q -- '-driver$' && break; sleep 0.2; done
 driver=$(squeue -h -o '%i %j' | awk '/-driver$/ {print $1}')
 [ -n "$driver" ] || fail "no chained driver job queued"
 scancel $driver
