@@ -100,6 +100,7 @@ char **slurm_job_options(const hpo_slurm_job *j, int *n)
     opt(&o, "dependency", j->dependency);
     if (j->no_requeue) add(&o, xstrdup("--no-requeue"));
     if (j->hold) add(&o, xstrdup("--hold"));
+    if (j->begin_delay_s > 0) add(&o, xasprintf("--begin=now+%d", j->begin_delay_s));
     opt(&o, "output", j->std_out);
     opt(&o, "chdir", j->work_dir);
     for (int i = 0; i < j->n_extra; i++) add(&o, xstrdup(j->extra[i]));

@@ -29,6 +29,7 @@ typedef struct hpo_slurm_job {
     const char *work_dir;
     int no_requeue;            /* never requeue (hpo decides retries itself) */
     int hold;                  /* submit held (priority 0), to be released or cancelled */
+    int begin_delay_s;         /* start no sooner than this many seconds after submission */
     char **extra;              /* further sbatch options ("--exclusive") */
     int n_extra;
 } hpo_slurm_job;

@@ -25,12 +25,17 @@ static int round_arrays(const hpo_experiment *e, int round, long *ids)
     return s.n_arrays;
 }
 
+/* When MaxJobCount let no trial in (slurm_submit_round), the next step
+ * waits this long for finished jobs to be purged, instead of a chain of
+ * driver jobs that each find the controller full. */
+#define FULL_RETRY_S 60
+
 static int chain(hpo_experiment *e, const hpo_drive_options *o, const hpo_slurm_api *api,
-                 const long *deps, int n)
+                 const long *deps, int n, int delay_s)
 {
     if (o->once) return 0;
     long id;
-    return slurm_chain_driver(e, api, deps, n, &id);
+    return slurm_chain_driver(e, api, deps, n, delay_s, &id);
 }
 
 /* Step 2: the last round.  Returns 1 in *busy if it is not over yet. */
@@ -44,7 +49,7 @@ static int continue_round(hpo_experiment *e, const hpo_drive_options *o, const h
         *busy = 1;
         *outcome = HPO_DRIVE_WAITING;
         snprintf(msg, n, "round %d: %d trials still pending or running, %d ended", round, p.live, p.ended);
-        r = chain(e, o, api, p.live_arrays, p.n_live_arrays);
+        r = chain(e, o, api, p.live_arrays, p.n_live_arrays, 0);
     } else if (r == 0 && p.n_rerun > 0) {
         *busy = 1;
         *outcome = HPO_DRIVE_SUBMITTED;
@@ -53,7 +58,7 @@ static int continue_round(hpo_experiment *e, const hpo_drive_options *o, const h
         snprintf(msg, n, "round %d: submitted %d of %d trials that have not run (again)", round, sent, p.n_rerun);
         long ids[HPO_MAX_ARRAYS];
         int k = round_arrays(e, round, ids);
-        if (r == 0) r = chain(e, o, api, ids, k);
+        if (r == 0) r = chain(e, o, api, ids, k, sent == 0 ? FULL_RETRY_S : 0);
     }
     round_progress_free(&p);
     return r;
@@ -92,7 +97,7 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
     long ids[HPO_MAX_ARRAYS];
     int k = round_arrays(e, round, ids);
     fault_point("drive:before-chain");
-    if (r == 0) r = chain(e, o, api, ids, k);
+    if (r == 0) r = chain(e, o, api, ids, k, sent == 0 ? FULL_RETRY_S : 0);
     return r;
 }
 
@@ -109,7 +114,7 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
         *outcome = HPO_DRIVE_WAITING;
         snprintf(msg, n, "worker array %ld is still pending or running", live[0]);
         r = ingest(e, NULL);
-        return r ? r : chain(e, o, api, live, n_live);
+        return r ? r : chain(e, o, api, live, n_live, 0);
     }
     hpo_store *st = NULL;
     if (r == 0) r = ingest_open(e, &st, NULL);
@@ -149,7 +154,7 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
     *outcome = HPO_DRIVE_SUBMITTED;
     snprintf(msg, n, "submitted worker array %ld (%ld trials to finish%s)", id, left,
              over ? ", then the sweep is over" : "");
-    return chain(e, o, api, &id, 1);
+    return chain(e, o, api, &id, 1, 0);
 }
 
 int drive_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome *outcome, char *msg, size_t n)

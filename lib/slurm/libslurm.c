@@ -78,6 +78,7 @@ static int lib_submit(const hpo_slurm_job *job, long *job_id)
     d.dependency = (char *)job->dependency;
     if (job->no_requeue) d.requeue = 0;
     if (job->hold) d.priority = 0;
+    if (job->begin_delay_s > 0) d.begin_time = time(NULL) + job->begin_delay_s;
     d.std_out = (char *)job->std_out;
     char cwd[4096];
     d.work_dir = job->work_dir ? (char *)job->work_dir : getcwd(cwd, sizeof cwd);

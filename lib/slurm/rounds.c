@@ -633,7 +633,8 @@ void round_progress_free(hpo_round_progress *p)
 
 /* ---- the chained driver ----------------------------------------------------- */
 
-int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *deps, int n_deps, long *job_id)
+int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *deps, int n_deps, int delay_s,
+                       long *job_id)
 {
     *job_id = -1;
     char *name = slurm_job_name(e, "driver");
@@ -664,6 +665,7 @@ int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *
     job.time_limit_min = 15;
     job.cpus_per_task = 1;
     job.dependency = n_deps ? dep : NULL;
+    job.begin_delay_s = delay_s;
     job.std_out = out;
     job.work_dir = e->dir;
     char *lines = sbatch_lines(&job), *path = path_join(e->dir, "driver.sbatch"), *script = NULL;

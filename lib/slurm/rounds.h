@@ -44,10 +44,11 @@ typedef struct hpo_round_progress {
 int slurm_reconcile_round(hpo_experiment *e, const hpo_slurm_api *api, int round, hpo_round_progress *p);
 void round_progress_free(hpo_round_progress *p);
 
-/* Submit EXP/driver.sbatch to run after `deps` (afterany), unless a driver
- * of this experiment other than the current job is already queued. */
+/* Submit EXP/driver.sbatch to run after `deps` (afterany), and no sooner
+ * than delay_s seconds from now, unless a driver of this experiment other
+ * than the current job is already queued. */
 int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *deps, int n_deps,
-                       long *job_id);
+                       int delay_s, long *job_id);
 
 /* Cancel the round's live arrays and any queued driver; returns how many jobs. */
 int slurm_cancel_experiment(hpo_experiment *e, const hpo_slurm_api *api, int round, int *n_cancelled);

@@ -31,4 +31,17 @@ done
 # hpo kept under the limit: slurmctld never had to refuse a job.
 ! grep -q "MaxJobCount limit from slurm.conf reached" "$TMP/slurm/log/slurmctld.log" \
     || fail "a submission was refused: $(grep -m1 'MaxJobCount limit' "$TMP/slurm/log/slurmctld.log")"
+
+# A controller with no room at all (a held array of 4 takes it, keeping one
+# job for the driver): the driver submits no trial, and its next step is
+# chained to begin later instead of at once, so no chain of driver jobs
+# spins on a full controller.
+for _ in $(seq 1 240); do [ -z "$(squeue -h -t all)" ] && break; sleep 0.5; done   # the sweeps' jobs purged
+sbatch --hold --array=0-3 -o /dev/null --wrap true > /dev/null
+out=$("$HPO" drive "$TMP/full" --spec "$TMP/w/spec.yaml" 2>&1) || fail "drive on a full controller: $out"
+assert_contains "$out" "submitting 0 of 10 trials now" "nothing fits"
+assert_contains "$out" "round 0: submitted 0 of 10 trials (the rest later)" "the step's summary"
+[ ! -e "$TMP/full/rounds/r0000.state" ] || ! grep -q '^array=' "$TMP/full/rounds/r0000.state" \
+    || fail "an array was submitted to a full controller"
+assert_eq "$(squeue -h -o '%j %r' | awk '/-driver / {print $2}')" "BeginTime" "the chained driver waits to begin"
 echo ok
