@@ -109,7 +109,10 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
                         hpo_drive_outcome *outcome, char *msg, size_t n)
 {
     long live[16];
-    int n_live = 0, r = slurm_workers_live(e, api, live, 16, &n_live);
+    int n_live = 0, marked = 0, r = slurm_workers_preempted(e, api, &marked);
+    if (r == 0 && marked > 0) hpo_notice(HPO_NOTE_INFO, "%d trial record%s of preempted worker tasks marked preempted",
+                                         marked, marked == 1 ? "" : "s");
+    if (r == 0) r = slurm_workers_live(e, api, live, 16, &n_live);
     if (r == 0 && n_live > 0) {
         *outcome = HPO_DRIVE_WAITING;
         snprintf(msg, n, "worker array %ld is still pending or running", live[0]);

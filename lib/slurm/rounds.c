@@ -422,17 +422,15 @@ static int gather(const hpo_slurm_api *api, const hpo_round_state *s, task_info 
     return 0;
 }
 
-/* Whether the task's Slurm output (EXP/trials/slurm-A_a.out, where
- * slurmstepd writes why it ended a job) says one of marks in its last 8 KB;
- * *line gets the rest of that line from the mark on. */
-static int output_says(const hpo_experiment *e, const task_info *ti, const char *const *marks, char *line,
-                       size_t n)
+/* Whether the task's Slurm output (where slurmstepd writes why it ended a
+ * job) says one of marks in its last 8 KB; *line gets the rest of that line
+ * from the mark on. */
+static int output_says(const char *path, const char *const *marks, char *line, size_t n)
 {
-    char *path = xasprintf("%s/trials/slurm-%ld_%d.out", e->dir, ti->array, ti->t.task);
     char *text = NULL;
     size_t len = 0;
     int found = 0;
-    if (ti->t.task >= 0 && read_file(path, &text, &len) == 0) {
+    if (path && read_file(path, &text, &len) == 0) {
         const char *tail = len > 8192 ? text + len - 8192 : text;
         for (int i = 0; marks[i] && !found; i++) {
             const char *at = strstr(tail, marks[i]);
@@ -443,44 +441,30 @@ static int output_says(const hpo_experiment *e, const task_info *ti, const char 
         }
     }
     free(text);
-    free(path);
     return found;
 }
 
-/* How a task that ended is recorded: the one place where Slurm's word
- * becomes a trial status.  *why says what Slurm said.
- *
- *   TIMEOUT, DEADLINE          timeout
- *   OUT_OF_MEMORY              oom (cgroup memory enforcement)
- *   the output says the job    oom: jobacct_gather's OverMemoryKill (no
- *   exceeded its memory        cgroups) SIGKILLs the job, which Slurm then
- *                              calls FAILED, exit 0:9
- *   NODE_FAIL, BOOT_FAIL       node_fail
- *   PREEMPTED, or the output   cancelled, *why starting "preempted": runs
- *   says DUE TO PREEMPTION     again, not counted against the retries
- *                              (HPO_REASON_PREEMPTED)
- *   CANCELLED                  cancelled
- *   anything else              failed */
-static const char *task_status(const hpo_experiment *e, const task_info *ti, char *why, size_t n)
+/* The statuses by Slurm's word: the table in rounds.h. */
+const char *slurm_task_status(const char *output, const hpo_slurm_task *t, char *why, size_t n)
 {
     static const char *const over_memory[] = {"exceeded memory limit", "Exceeded job memory limit",
                                               "Exceeded step memory limit", "oom_kill event", "oom-kill", NULL};
     static const char *const preemption[] = {"DUE TO PREEMPTION", NULL};
-    const char *state = ti->t.state;
+    const char *state = t->state;
     char line[160];
-    snprintf(why, n, "Slurm: %.16s (job %ld, exit %d:%d)", state, ti->t.job_id, ti->t.exit_code, ti->t.signal);
+    snprintf(why, n, "Slurm: %.16s (job %ld, exit %d:%d)", state, t->job_id, t->exit_code, t->signal);
     if (strcmp(state, "TIMEOUT") == 0 || strcmp(state, "DEADLINE") == 0) return HPO_STATUS_TIMEOUT;
     if (strcmp(state, "NODE_FAIL") == 0 || strcmp(state, "BOOT_FAIL") == 0) return HPO_STATUS_NODE_FAIL;
-    if (strcmp(state, "OUT_OF_MEMORY") == 0 || output_says(e, ti, over_memory, line, sizeof line)) {
+    if (strcmp(state, "OUT_OF_MEMORY") == 0 || output_says(output, over_memory, line, sizeof line)) {
         char *paren = strchr(line, ')');   /* "exceeded memory limit (RSS > limit)", not ", being killed" */
         if (paren) paren[1] = '\0';
-        snprintf(why, n, "over its memory limit (Slurm: %.16s, job %ld): %.56s", state, ti->t.job_id,
+        snprintf(why, n, "over its memory limit (Slurm: %.16s, job %ld): %.56s", state, t->job_id,
                  strcmp(state, "OUT_OF_MEMORY") == 0 ? "OUT_OF_MEMORY" : line);
         return HPO_STATUS_OOM;
     }
-    if (strcmp(state, "PREEMPTED") == 0 || output_says(e, ti, preemption, line, sizeof line)) {
+    if (strcmp(state, "PREEMPTED") == 0 || output_says(output, preemption, line, sizeof line)) {
         snprintf(why, n, "%s by a higher-priority job (Slurm: %.16s, job %ld); runs again", HPO_REASON_PREEMPTED,
-                 state, ti->t.job_id);
+                 state, t->job_id);
         return HPO_STATUS_CANCELLED;
     }
     if (strcmp(state, "CANCELLED") == 0) return HPO_STATUS_CANCELLED;
@@ -491,6 +475,31 @@ static int is_preempted(const hpo_trial_result *r)
 {
     return strcmp(r->status, HPO_STATUS_CANCELLED) == 0 &&
            strncmp(r->reason, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
+}
+
+int slurm_correct_record(const char *dir, hpo_trial_result *res, const char *status, const char *why)
+{
+    /* The runner saw SIGTERM or SIGKILL (or its trial died of it first);
+     * Slurm knows whether that was the time limit, the OOM killer, a node
+     * failure or preemption.  A real failure or completion stays. */
+    int generic = strcmp(res->status, HPO_STATUS_CANCELLED) == 0 || strcmp(res->status, HPO_STATUS_FAILED) == 0;
+    int preempted = strncmp(why, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
+    if (!generic || strcmp(status, HPO_STATUS_FAILED) == 0) return 0;
+    if (strcmp(status, res->status) == 0 && !(preempted && !is_preempted(res))) return 0;
+    char reason[sizeof res->reason];
+    snprintf(reason, sizeof reason, "%.92s; runner: %.24s", why, res->reason);
+    snprintf(res->status, sizeof res->status, "%s", status);
+    snprintf(res->reason, sizeof res->reason, "%s", reason);
+    return result_write(dir, res) == 0;
+}
+
+/* The task's output file: rounds write EXP/trials/slurm-A_a.out. */
+static const char *task_status(const hpo_experiment *e, const task_info *ti, char *why, size_t n)
+{
+    char *out = ti->t.task >= 0 ? xasprintf("%s/trials/slurm-%ld_%d.out", e->dir, ti->array, ti->t.task) : NULL;
+    const char *st = slurm_task_status(out, &ti->t, why, n);
+    free(out);
+    return st;
 }
 
 static void write_end_record(const char *dir, const char *status, const char *reason, const task_info *ti,
@@ -560,19 +569,8 @@ static void reconcile_trial(hpo_experiment *e, const hpo_round_state *s, const h
     char *dir = experiment_trial_dir(e, t->trial_id), reason[128], why[128];
     hpo_trial_result res;
     int have = result_read(dir, &res) == 0;
-    if (have && ti->known && !ti->live) {
-        /* The runner saw SIGTERM or SIGKILL; Slurm knows whether that was
-         * the time limit, the OOM killer, a node failure or preemption. */
-        const char *st = task_status(e, ti, why, sizeof why);
-        int generic = strcmp(res.status, HPO_STATUS_CANCELLED) == 0 || strcmp(res.status, HPO_STATUS_FAILED) == 0;
-        int preempted = strncmp(why, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
-        if (generic && strcmp(st, HPO_STATUS_FAILED) != 0 &&
-            (strcmp(st, res.status) != 0 || (preempted && !is_preempted(&res)))) {
-            snprintf(reason, sizeof reason, "%.92s; runner: %.24s", why, res.reason);
-            write_end_record(dir, st, reason, ti, &res);
-            result_read(dir, &res);
-        }
-    }
+    if (have && ti->known && !ti->live && experiment_trial_dir_ok(dir) == 0)
+        slurm_correct_record(dir, &res, task_status(e, ti, why, sizeof why), why);
     if (!have && ti->known && !ti->live) {
         const char *st = task_status(e, ti, why, sizeof why);
         snprintf(reason, sizeof reason, "%.96s; no end record", why);
