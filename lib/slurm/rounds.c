@@ -471,21 +471,14 @@ const char *slurm_task_status(const char *output, const hpo_slurm_task *t, char 
     return HPO_STATUS_FAILED;
 }
 
-static int is_preempted(const hpo_trial_result *r)
-{
-    return strcmp(r->status, HPO_STATUS_CANCELLED) == 0 &&
-           strncmp(r->reason, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
-}
-
 int slurm_correct_record(const char *dir, hpo_trial_result *res, const char *status, const char *why)
 {
     /* The runner saw SIGTERM or SIGKILL (or its trial died of it first);
      * Slurm knows whether that was the time limit, the OOM killer, a node
      * failure or preemption.  A real failure or completion stays. */
     int generic = strcmp(res->status, HPO_STATUS_CANCELLED) == 0 || strcmp(res->status, HPO_STATUS_FAILED) == 0;
-    int preempted = strncmp(why, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
     if (!generic || strcmp(status, HPO_STATUS_FAILED) == 0) return 0;
-    if (strcmp(status, res->status) == 0 && !(preempted && !is_preempted(res))) return 0;
+    if (strcmp(status, res->status) == 0 && !(reason_is_preempted(why) && !result_is_preempted(res))) return 0;
     char reason[sizeof res->reason];
     snprintf(reason, sizeof reason, "%.92s; runner: %.24s", why, res->reason);
     snprintf(res->status, sizeof res->status, "%s", status);

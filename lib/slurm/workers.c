@@ -175,7 +175,7 @@ static int preempted_tasks(hpo_experiment *e, const hpo_slurm_api *api, preempte
             char *path = xasprintf("%s/workers/slurm-%ld_%d.out", e->dir, a[k].id, tasks[i].task), why[128];
             slurm_task_status(path, &tasks[i], why, sizeof why);
             free(path);
-            if (strncmp(why, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) != 0) continue;
+            if (!reason_is_preempted(why)) continue;
             *out = xrealloc(*out, sizeof **out * (size_t)(*n + 1));
             (*out)[*n].job_id = tasks[i].job_id;
             snprintf((*out)[(*n)++].why, sizeof (*out)->why, "%s", why);

@@ -483,6 +483,16 @@ int status_is_terminal(const char *status)
     return strcmp(status, HPO_STATUS_PLANNED) != 0 && strcmp(status, HPO_STATUS_RUNNING) != 0;
 }
 
+int reason_is_preempted(const char *reason)
+{
+    return strncmp(reason, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
+}
+
+int result_is_preempted(const hpo_trial_result *r)
+{
+    return strcmp(r->status, HPO_STATUS_CANCELLED) == 0 && reason_is_preempted(r->reason);
+}
+
 void journal_number_steps(hpo_report_rec *recs, size_t n)
 {
     enum { MAX_TRACKED = 64 };   /* metrics of one trial; more keep counting from 0 */

@@ -42,7 +42,7 @@ typedef struct hpo_report_rec {
 #define HPO_STATUS_PRUNED    "pruned"
 
 /* The reason of a cancelled attempt that Slurm preempted starts with this
- * word (written in one place: the driver's reconcile, slurm/rounds.c).  It
+ * word (written in one place: slurm_task_status(), slurm/rounds.h).  It
  * runs again like any cancelled attempt, but does not count against the
  * retry policy (trial_counted_attempts, trial/runner.h): a preemption is
  * the cluster's doing, not the config's, however often it happens. */
@@ -100,5 +100,10 @@ int result_read(const char *dir, hpo_trial_result *r);
 
 /* Whether a status is final (everything but planned and running). */
 int status_is_terminal(const char *status);
+
+/* Whether a reason says preempted (HPO_REASON_PREEMPTED), and whether an
+ * end record is a preempted attempt (cancelled for that reason). */
+int reason_is_preempted(const char *reason);
+int result_is_preempted(const hpo_trial_result *r);
 
 #endif

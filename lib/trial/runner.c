@@ -384,9 +384,7 @@ int trial_counted_attempts(const char *dir)
     for (int k = 1; k <= n; k++) {
         char *a = xasprintf("%s/attempt-%d", dir, k);
         hpo_trial_result prev;
-        int preempted = result_read(a, &prev) == 0 && strcmp(prev.status, HPO_STATUS_CANCELLED) == 0 &&
-                        strncmp(prev.reason, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
-        counted += !preempted;
+        counted += !(result_read(a, &prev) == 0 && result_is_preempted(&prev));
         free(a);
     }
     return counted;
