@@ -98,9 +98,9 @@ char **slurm_job_options(const hpo_slurm_job *j, int *n)
     opt_int(&o, "time", j->time_limit_min);
     if (j->signal && *j->signal) add(&o, xasprintf("--signal=B:%s", j->signal));
     opt(&o, "dependency", j->dependency);
+    if (j->begin_in_s > 0) add(&o, xasprintf("--begin=now+%d", j->begin_in_s));
     if (j->no_requeue) add(&o, xstrdup("--no-requeue"));
     if (j->hold) add(&o, xstrdup("--hold"));
-    if (j->begin_delay_s > 0) add(&o, xasprintf("--begin=now+%d", j->begin_delay_s));
     opt(&o, "output", j->std_out);
     opt(&o, "chdir", j->work_dir);
     for (int i = 0; i < j->n_extra; i++) add(&o, xstrdup(j->extra[i]));

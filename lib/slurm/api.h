@@ -25,11 +25,11 @@ typedef struct hpo_slurm_job {
     int cpus_per_task;
     const char *signal;        /* "USR2@120": send SIGUSR2 to the batch shell 120 s before the limit */
     const char *dependency;    /* "afterany:123:124" */
+    int begin_in_s;            /* > 0: start no sooner than this many seconds from now */
     const char *std_out;       /* path pattern, %A_%a allowed */
     const char *work_dir;
     int no_requeue;            /* never requeue (hpo decides retries itself) */
     int hold;                  /* submit held (priority 0), to be released or cancelled */
-    int begin_delay_s;         /* start no sooner than this many seconds after submission */
     char **extra;              /* further sbatch options ("--exclusive") */
     int n_extra;
 } hpo_slurm_job;

@@ -69,11 +69,11 @@ const char *slurm_task_status(const char *output, const hpo_slurm_task *t, char 
  * kept.  Returns 1 if rewritten. */
 int slurm_correct_record(const char *dir, hpo_trial_result *res, const char *status, const char *why);
 
-/* Submit EXP/driver.sbatch to run after `deps` (afterany), and no sooner
- * than delay_s seconds from now, unless a driver of this experiment other
- * than the current job is already queued. */
-int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *deps, int n_deps,
-                       int delay_s, long *job_id);
+/* Submit EXP/driver.sbatch to run after `deps` (afterany) and no sooner
+ * than `begin_in_s` seconds from now (0: at once), unless a driver of this
+ * experiment other than the current job is already queued (*job_id -1). */
+int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *deps, int n_deps, int begin_in_s,
+                       long *job_id);
 
 /* Cancel the round's live arrays and any queued driver; returns how many jobs. */
 int slurm_cancel_experiment(hpo_experiment *e, const hpo_slurm_api *api, int round, int *n_cancelled);
