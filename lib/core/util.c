@@ -20,7 +20,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 static __thread char last_error[1024];
 
@@ -214,9 +214,12 @@ int path_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* libdeflate's, not zlib's: the same CRC-32, but zlib 1.2 goes one byte at
+ * a time below 47 bytes, and a journal line's payload is about 40: on a
+ * trial printing 1,000,000 metric lines that was half the runner's time. */
 uint32_t crc32_of(const void *data, size_t len)
 {
-    return (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
+    return libdeflate_crc32(0, data, len);
 }
 
 double now_wall(void)

@@ -79,6 +79,18 @@ static size_t frame(char *out, const char *payload, size_t plen)
     return 10 + plen;
 }
 
+/* The checksum is the CRC-32 of zlib and Python's zlib.crc32 (what other
+ * readers of the journal check): its standard check value, and a line the
+ * runner wrote. */
+static void test_crc32_is_zlibs(void **state)
+{
+    (void)state;
+    assert_int_equal(crc32_of("123456789", 9), 0xCBF43926u);
+    assert_int_equal(crc32_of("", 0), 0);
+    /* zlib.crc32(b"r 0 1795966382.5738666 loss 1.000000") */
+    assert_int_equal(crc32_of("r 0 1795966382.5738666 loss 1.000000", 36), 0xa6006d42u);
+}
+
 /* Values whose text form is tricky: all must come back bit for bit. */
 static const double tricky[] = {
     0.0, -0.0, 1.0, 0.1, -2.5, 1e-300, 4.9406564584124654e-324, DBL_MIN, DBL_MAX,
@@ -688,6 +700,7 @@ static void test_hpo_report(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc32_is_zlibs),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_negative_step_is_unnumbered),
         cmocka_unit_test(test_metric_names_checked_at_append),
