@@ -194,11 +194,10 @@ int journal_append_event(int fd, const char *text)
     return r;
 }
 
-void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, const char *metric,
-                       const char *value_text, size_t value_len)
+void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, size_t tlen,
+                       const char *metric, size_t mlen, const char *value_text, size_t value_len)
 {
-    size_t mlen = strnlen(metric, HPO_METRIC_MAX), tlen = strlen(time_text);
-    if (!metric_name_ok(metric, mlen) || value_len == 0 || value_len >= 64) return;
+    if (!metric_name_ok(metric, mlen) || tlen == 0 || tlen >= 64 || value_len == 0 || value_len >= 64) return;
     size_t need = 10 + 2 + 21 + 1 + tlen + 1 + mlen + 1 + value_len + 1;
     if (b->len + need + 1 > b->cap) {
         b->cap = (b->len + need + 1) * 2;

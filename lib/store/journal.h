@@ -66,8 +66,8 @@ typedef struct hpo_journal_batch {
     char *buf;
     size_t len, cap;
 } hpo_journal_batch;
-void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, const char *metric,
-                       const char *value_text, size_t value_len);
+void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, size_t time_len,
+                       const char *metric, size_t metric_len, const char *value_text, size_t value_len);
 int journal_batch_write(int fd, hpo_journal_batch *b);
 void journal_batch_free(hpo_journal_batch *b);
 /* fsync the journal. */

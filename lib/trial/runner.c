@@ -263,13 +263,14 @@ static int parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
     int any = 0;
     char t[32];
     format_double(t, sizeof t, now_wall());   /* one time for the lines of one read() */
+    size_t tlen = strlen(t);
     char *p = buf, *end = buf + *len, *nl;
     for (; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
         if (!*skipping && (size_t)(nl - p) <= LINE_MAX_PARSED) {
             hpo_metric_kv kv[64];
             long step = -1;
             int n = metrics_parse_line(p, (size_t)(nl - p), kv, 64, &step);
-            for (int k = 0; k < n; k++) journal_batch_add(&batch, step, t, kv[k].name, kv[k].text, kv[k].text_len);
+            for (int k = 0; k < n; k++) journal_batch_add(&batch, step, t, tlen, kv[k].name, kv[k].name_len, kv[k].text, kv[k].text_len);
             any |= n > 0;
         }
         *skipping = 0;
