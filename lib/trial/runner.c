@@ -257,10 +257,9 @@ static void archive_attempt(const char *dir)
  * keep the incomplete tail.  A line longer than LINE_MAX_PARSED is not
  * parsed: its start is dropped once that much of it is held, and the rest
  * skipped up to its end (*skipping). */
-static int parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
+static void parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
 {
     static hpo_journal_batch batch;
-    int any = 0;
     char t[32];
     format_double(t, sizeof t, now_wall());   /* one time for the lines of one read() */
     size_t tlen = strlen(t);
@@ -271,7 +270,6 @@ static int parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
             long step = -1;
             int n = metrics_parse_line(p, (size_t)(nl - p), kv, 64, &step);
             for (int k = 0; k < n; k++) journal_batch_add(&batch, step, t, tlen, kv[k].name, kv[k].name_len, kv[k].text, kv[k].text_len);
-            any |= n > 0;
         }
         *skipping = 0;
     }
@@ -283,7 +281,6 @@ static int parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
         *len = 0;
         *skipping = 1;
     }
-    return any;
 }
 
 /* SIGKILL every process left under this runner (its children: with the
@@ -333,20 +330,6 @@ static double stop_grace_s(void)
     double s = v && *v ? strtod(v, &end) : 30.0;
     if (v && *v && (*end || !(s >= 0))) s = 30.0;
     return s;
-}
-
-/* Group commit of the journal: fsync at most every $HPO_JOURNAL_SYNC_MS
- * (default 200 ms) while reports come in, and once more when the trial's
- * output ends (before its result is written).  A kill of any process loses
- * no report (each is written at once); a crash of the machine loses at most
- * the reports of the last interval. */
-static double journal_sync_interval(void)
-{
-    const char *v = getenv("HPO_JOURNAL_SYNC_MS");
-    char *end;
-    long ms = v && *v ? strtol(v, &end, 10) : 200;
-    if (v && *v && (*end || ms < 0)) ms = 200;
-    return (double)ms / 1000.0;
 }
 
 /* The last non-empty line of the trial's stderr, for the failure reason. */
@@ -544,16 +527,20 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
     int skipping = 0, status = 0, exited = 0;
     double drain_deadline = 0, sync_every = journal_sync_interval(), last_sync = now_mono();
     double kill_at = 0;   /* when a stopped trial that has not ended gets SIGKILL */
-    int unsynced = 0;
+    off_t synced_size = 0;
     for (;;) {
         if (!exited && !kill_at && (cancel_signal || w->pruned)) kill_at = now_mono() + stop_grace_s();
         if (!exited && kill_at && now_mono() >= kill_at) {
             kill(-pid, SIGKILL);   /* it had its grace period to save a checkpoint */
             kill_at = 1e300;
         }
-        if (unsynced && now_mono() - last_sync >= sync_every) {
+        /* Group commit (journal.h): whoever wrote to the journal since the
+         * last fsync (these stdout lines, hpo_report() in a burst), one
+         * fsync covers it, at most every sync_every. */
+        struct stat jst;
+        if (now_mono() - last_sync >= sync_every && fstat(jfd, &jst) == 0 && jst.st_size != synced_size) {
             journal_sync(jfd);
-            unsynced = 0;
+            synced_size = jst.st_size;
             last_sync = now_mono();
         }
         if (!exited) watch_check(w, pid);
@@ -582,7 +569,7 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
         /* Keep parsing even when the disk is full: the journal matters more. */
         (void)write_all(stdout_file, buf + len, (size_t)r);
         len += (size_t)r;
-        unsynced |= parse_stdout_lines(jfd, buf, &len, &skipping);
+        parse_stdout_lines(jfd, buf, &len, &skipping);
     }
     if (len > 0 && !skipping) {   /* a last line without newline still counts */
         buf[len++] = '\n';
