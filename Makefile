@@ -49,7 +49,7 @@ BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EXAMPLES := examples/quadratic/quadratic examples/mlp-cuda/mlp
 
-.PHONY: all test install deps bench clean FORCE print-build fuzz
+.PHONY: all test install deps bench clean FORCE print-build fuzz soak
 all: bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
 
 # Each object depends on the headers it includes (-MMD -MP writes .d files).
@@ -160,6 +160,13 @@ bench: all
 	bench/ingest/run.sh
 	bench/report/run.sh
 	bench/slurm/run.sh
+
+# Long runs, not part of `make test`: a reader holds results.h5 open
+# through a sweep of SOAK_TRIALS trials (each one a publish it must not
+# notice), with new readers checking every snapshot meanwhile.
+SOAK_TRIALS ?= 2000
+soak: all
+	HPO="$(CURDIR)/bin/hpo" HPO_REPO="$(CURDIR)" HPO_READER_TRIALS=$(SOAK_TRIALS) bash tests/integration/reader_held_open.sh
 
 # libFuzzer targets (clang): make fuzz FUZZ_SECONDS=60 runs each that long
 # on its committed seed corpus (tests/fuzz/corpus/NAME) plus what it finds

@@ -62,8 +62,15 @@ exp=$TMP/chained
 SLOW=1 sbatch --chdir="$PWD" --output="$TMP/first.out" slurm/hpo-driver.sh "$exp" "$TMP/w/spec.yaml" > /dev/null
 for _ in $(seq 1 100); do [ -e "$exp/rounds/r0001.state" ] && break; sleep 0.2; done
 [ -e "$exp/rounds/r0001.state" ] || fail "round 1 was never submitted"
-driver=$(squeue -h -o '%i %j' | awk '/-driver$/ {print $1}')
-[ -n "$driver" ] || fail "no chained driver job queued"
+# The step that submitted round 1 may still be running: wait until it has
+# ended and only its chained successor is left, pending on round 1.
+driver=
+for _ in $(seq 1 100); do
+    jobs=$(squeue -h -o '%i %j %T' | awk '$2 ~ /-driver$/')
+    if [ "$(wc -l <<< "$jobs")" = 1 ] && [[ $jobs == *" PENDING" ]]; then driver=${jobs%% *}; break; fi
+    sleep 0.2
+done
+[ -n "$driver" ] || fail "no chained driver job left pending alone: $(squeue -h -o '%i %j %T')"
 scancel $driver
 for _ in $(seq 1 60); do [ -z "$(squeue -h)" ] && break; sleep 0.5; done
 sleep 1
