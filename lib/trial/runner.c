@@ -527,7 +527,8 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
     int skipping = 0, status = 0, exited = 0;
     double drain_deadline = 0, sync_every = journal_sync_interval(), last_sync = now_mono();
     double kill_at = 0;   /* when a stopped trial that has not ended gets SIGKILL */
-    off_t synced_size = 0;
+    struct stat jst;
+    off_t synced_size = fstat(jfd, &jst) == 0 ? jst.st_size : 0;   /* its events are fsync'd */
     for (;;) {
         if (!exited && !kill_at && (cancel_signal || w->pruned)) kill_at = now_mono() + stop_grace_s();
         if (!exited && kill_at && now_mono() >= kill_at) {
@@ -537,7 +538,6 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
         /* Group commit (journal.h): whoever wrote to the journal since the
          * last fsync (these stdout lines, hpo_report() in a burst), one
          * fsync covers it, at most every sync_every. */
-        struct stat jst;
         if (now_mono() - last_sync >= sync_every && fstat(jfd, &jst) == 0 && jst.st_size != synced_size) {
             journal_sync(jfd);
             synced_size = jst.st_size;
