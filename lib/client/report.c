@@ -15,7 +15,9 @@
  * The journal stays open between calls (one descriptor per process: a
  * child after fork() opens its own, and a changed HPO_JOURNAL opens the new
  * journal); a mutex keeps calls from several threads apart, held across
- * fork() (pthread_atfork) so that a child never inherits it locked.
+ * fork() (pthread_atfork) so that a child never inherits it locked.  A
+ * journal replaced under the same path is not noticed: the runner moves a
+ * journal away (attempt-N/) only before a trial's next attempt starts.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE   /* pread, strnlen; the Makefile also passes -D_GNU_SOURCE */
