@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A damaged or deleted results.h5 is published again here too, when no
  * driver holds the experiment (one that does publishes it itself). */
@@ -53,20 +54,43 @@ int cli_open_results(const char *dir, hpo_experiment **e, hpo_store **st)
     return r;
 }
 
+/* A value of driver.failed's key=value text, allocated ("" if absent). */
+static char *failed_field(const char *text, const char *key)
+{
+    char *needle = xasprintf("\n%s=", key), *at = strstr(text, needle);
+    if (!at && strncmp(text, needle + 1, strlen(needle) - 1) == 0) at = (char *)text - 1;
+    char *v = at ? xstrndup(at + strlen(needle), strcspn(at + strlen(needle), "\n")) : xstrdup("");
+    free(needle);
+    return v;
+}
+
 /* The last driver step failed (hpo drive writes EXP/driver.failed, and
- * removes it when a step succeeds): nothing drives the sweep on. */
+ * removes it when a step succeeds): say whether a retry is queued, or why
+ * nothing drives the sweep on. */
 static void print_driver_failure(const hpo_experiment *e, int stopped)
 {
     char *path = experiment_path(e, "driver.failed"), *text = NULL;
     if (!stopped && read_file(path, &text, NULL) == 0) {
-        char *err = strstr(text, "error="), *job = strstr(text, "job=");
-        char *nl = err ? strchr(err, '\n') : NULL;
-        if (nl) *nl = '\0';
-        int jl = job ? (int)strcspn(job + 4, "\n") : 1;
-        char *said = escape_controls(err ? err + 6 : "?");
-        printf("driver:     FAILED (job %.*s): %s; nothing drives the sweep on: fix that, then "
-               "sbatch slurm/hpo-driver.sh %s (or hpo drive %s)\n", jl, job ? job + 4 : "-", said, e->dir, e->dir);
-        free(said);
+        char *job = failed_field(text, "job"), *err = failed_field(text, "error"), *k = failed_field(text, "failures");
+        char *max = failed_field(text, "max_failures"), *next = failed_field(text, "retry_job");
+        char *at = failed_field(text, "retry_at"), *why = failed_field(text, "retry_error");
+        char *said = escape_controls(err[0] ? err : "?"), *why_said = escape_controls(why);
+        printf("driver:     FAILED (job %s): %s", job[0] ? job : "-", said);
+        if (next[0]) {
+            time_t t = (time_t)atol(at);
+            char when[32] = "soon";
+            if (at[0]) strftime(when, sizeof when, "%H:%M:%S", localtime(&t));
+            printf("; %s failure%s in a row (at most %s are retried): ", k, atoi(k) == 1 ? "" : "s", max);
+            if (strcmp(next, "queued") == 0) printf("the next step is queued already\n");
+            else printf("the retry, job %ld, starts at %s\n", atol(next), when);
+        } else {
+            if (why[0] && strcmp(why, err) == 0) printf("; no retry could be queued either");
+            else if (why[0]) printf("; no retry queued: %s", why_said);
+            else if (k[0] && max[0] && atoi(k) > atoi(max)) printf("; %s failures in a row, retried no more", k);
+            printf("; nothing drives the sweep on: fix that, then sbatch slurm/hpo-driver.sh %s (or hpo drive %s)\n",
+                   e->dir, e->dir);
+        }
+        free(job); free(err); free(k); free(max); free(next); free(at); free(why); free(said); free(why_said);
     }
     free(text);
     free(path);

@@ -44,30 +44,14 @@ int cmd_drive(int argc, char **argv)
     hpo_drive_outcome outcome;
     char msg[600];
     r = drive_step(e, &o, &outcome, msg, sizeof msg);
-    /* Cron and a chained driver may meet: one proceeds, one says so.  In
-     * workers mode the step waited a minute for workers' brief holds, so a
-     * lock still held is a failure to report, not a meeting. */
-    int met = r == HPO_ELOCKED && optimizer_sweep_mode(e->spec) != HPO_MODE_WORKERS;
-    char *failed = experiment_path(e, "driver.failed");
-    if (r != 0 && !met) {
-        /* The chain is broken: say so where hpo status looks. */
-        const char *job = getenv("SLURM_JOB_ID");
-        char *text = xasprintf("time=%.0f\njob=%s\nerror=%s\n", now_wall(), job ? job : "-", hpo_error_last());
-        char saved[1024];
-        snprintf(saved, sizeof saved, "%s", hpo_error_last());
-        write_file_atomic(failed, text, strlen(text));
-        hpo_error(r, "%s", saved);
-        free(text);
-    } else if (r == 0) {
-        unlink(failed);
-    }
-    free(failed);
+    char said[1024];
+    snprintf(said, sizeof said, "%s", hpo_error_last());
     experiment_free(e);
-    if (met) {
-        printf("hpo drive: %s; nothing to do\n", hpo_error_last());
+    if (r == HPO_ELOCKED) {   /* another driver has it: it carries on */
+        printf("hpo drive: %s; nothing to do\n", said);
         return EXIT_OK;
     }
-    if (r != 0) return cli_fail(r);
+    if (r != 0) return cli_fail(hpo_error(r, "%s", said));
     printf("hpo drive: %s%s\n", outcome == HPO_DRIVE_STOPPED ? "sweep stopped: " : "", msg);
     return EXIT_OK;
 }

@@ -235,6 +235,14 @@ void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+void host_name(char *buf, size_t n)
+{
+    const char *env = getenv("HPO_HOSTNAME");
+    if (env && *env) snprintf(buf, n, "%s", env);
+    else if (gethostname(buf, n) != 0 || n == 0) snprintf(buf, n, "?");
+    if (n > 0) buf[n - 1] = '\0';   /* gethostname may leave it unterminated */
+}
+
 double now_mono(void)
 {
     struct timespec ts;

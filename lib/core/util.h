@@ -76,6 +76,11 @@ double now_mono(void);
 /* Sleep ms milliseconds (less if a signal comes). */
 void sleep_ms(long ms);
 
+/* The name of this host as hpo records it (locks, leases, a trial's node):
+ * $HPO_HOSTNAME if set (a test and diagnostic knob: it makes one machine
+ * pass for another), else gethostname(). */
+void host_name(char *buf, size_t n);
+
 /* Shortest text that reads back as exactly `v` ("nan", "inf", "-inf" for
  * non-finite values). */
 void format_double(char *buf, size_t n, double v);

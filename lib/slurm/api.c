@@ -82,6 +82,7 @@ char **slurm_job_options(const hpo_slurm_job *j, int *n)
     opt_int(&o, "time", j->time_limit_min);
     if (j->signal && *j->signal) add(&o, xasprintf("--signal=B:%s", j->signal));
     opt(&o, "dependency", j->dependency);
+    if (j->begin_in_s > 0) add(&o, xasprintf("--begin=now+%d", j->begin_in_s));
     if (j->no_requeue) add(&o, xstrdup("--no-requeue"));
     if (j->hold) add(&o, xstrdup("--hold"));
     opt(&o, "output", j->std_out);

@@ -25,6 +25,7 @@ typedef struct hpo_slurm_job {
     int cpus_per_task;
     const char *signal;        /* "USR2@120": send SIGUSR2 to the batch shell 120 s before the limit */
     const char *dependency;    /* "afterany:123:124" */
+    int begin_in_s;            /* > 0: start no sooner than this many seconds from now */
     const char *std_out;       /* path pattern, %A_%a allowed */
     const char *work_dir;
     int no_requeue;            /* never requeue (hpo decides retries itself) */

@@ -14,6 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_RETRY_S   60     /* the first retry's delay; each next one doubles */
+#define MAX_RETRY_DELAY_S 1800   /* ... up to half an hour */
+#define DEFAULT_RETRIES   8      /* failures in a row retried (about 2 hours in all) */
 
 /* The arrays of `round` to wait for (all of them: afterany on an ended job
  * is satisfied at once). */
@@ -30,7 +35,7 @@ static int chain(hpo_experiment *e, const hpo_drive_options *o, const hpo_slurm_
 {
     if (o->once) return 0;
     long id;
-    return slurm_chain_driver(e, api, deps, n, &id);
+    return slurm_chain_driver(e, api, deps, n, 0, &id);
 }
 
 /* Step 2: the last round.  Returns 1 in *busy if it is not over yet. */
@@ -51,8 +56,7 @@ static int continue_round(hpo_experiment *e, const hpo_drive_options *o, const h
         snprintf(msg, n, "round %d: submitted %d trials that have not run (again)", round, p.n_rerun);
         r = slurm_submit_round(e, api, round, p.rerun, p.n_rerun, 0);
         long ids[HPO_MAX_ARRAYS];
-        int k = round_arrays(e, round, ids);
-        if (r == 0) r = chain(e, o, api, ids, k);
+        if (r == 0) r = chain(e, o, api, ids, round_arrays(e, round, ids));   /* (keeps a failure's message) */
     }
     round_progress_free(&p);
     return r;
@@ -87,7 +91,7 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
     /* Record the round's rows and job ids for hpo status and h5py. */
     if (r == 0) r = ingest(e, NULL);
     long ids[HPO_MAX_ARRAYS];
-    int k = round_arrays(e, round, ids);
+    int k = r == 0 ? round_arrays(e, round, ids) : 0;   /* (keeps a failure's message) */
     fault_point("drive:before-chain");
     if (r == 0) r = chain(e, o, api, ids, k);
     return r;
@@ -98,7 +102,7 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
 /* One driver step of a workers-mode sweep: wait while a worker array
  * lives; else stop when the sweep is over, or submit the next array. */
 static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo_slurm_api *api,
-                        hpo_drive_outcome *outcome, char *msg, size_t n)
+                        hpo_drive_outcome *outcome, char *msg, size_t n, int *final)
 {
     long live[16];
     int n_live = 0, r = slurm_workers_live(e, api, live, 16, &n_live);
@@ -134,6 +138,7 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
          * another array would do the same.  Say so rather than loop. */
         r = hpo_error(HPO_ERROR, "worker array %ld ended without finishing a trial; see %s/workers/slurm-%ld_*.out",
                       a[na - 1].id, e->dir, a[na - 1].id);
+        *final = 1;   /* a retry would find the same record: not retried */
     }
     int c = store_close(st);
     if (r == 0) r = c;
@@ -149,7 +154,10 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
     return chain(e, o, api, &id, 1);
 }
 
-int drive_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome *outcome, char *msg, size_t n)
+/* Steps 1-5 (or the workers-mode step).  *final: a failure that a retry
+ * of the step cannot mend. */
+static int one_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome *outcome, char *msg, size_t n,
+                    int *final)
 {
     if (optimizer_sweep_mode(e->spec) == HPO_MODE_WORKERS) {
         const hpo_slurm_api *api = NULL;
@@ -162,7 +170,7 @@ int drive_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome 
         msg[0] = '\0';
         *outcome = HPO_DRIVE_WAITING;
         fault_point("drive:locked");
-        r = workers_step(e, o, api, outcome, msg, n);
+        r = workers_step(e, o, api, outcome, msg, n, final);
         experiment_unlock(e);
         return r;
     }
@@ -180,4 +188,90 @@ int drive_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome 
     else if (r == 0) r = next_round(e, o, api, opt, outcome, msg, n);
     experiment_unlock(e);
     return r;
+}
+
+/* ---- a failed step: retry with backoff, or say why not ---------------------- */
+
+static long env_long(const char *name, long dflt)
+{
+    const char *v = getenv(name);
+    char *end;
+    long x = v && *v ? strtol(v, &end, 10) : dflt;
+    return v && *v && (*end || x < 0) ? dflt : x;
+}
+
+/* The failures in a row so far: EXP/driver.failed's count (0 if none). */
+static int failures_so_far(const hpo_experiment *e)
+{
+    char *path = experiment_path(e, "driver.failed"), *text = NULL;
+    int k = 0;
+    if (read_file(path, &text, NULL) == 0) {
+        const char *f = strstr(text, "\nfailures=");
+        k = f ? atoi(f + 10) : 1;   /* written before counts were: one */
+    }
+    free(text);
+    free(path);
+    return k;
+}
+
+/* The delay before retry k (1, 2, ...): base, doubling, capped. */
+static long retry_delay(int k)
+{
+    long base = env_long("HPO_DRIVER_RETRY_S", DEFAULT_RETRY_S), d = base > 0 ? base : 1;
+    long cap = base > MAX_RETRY_DELAY_S ? base : MAX_RETRY_DELAY_S;
+    for (int i = 1; i < k && d < cap; i++) d *= 2;
+    return d < cap ? d : cap;
+}
+
+/* Invariant: a step that fails leaves either its successor queued (a retry
+ * after a backoff, or one already queued) or, in EXP/driver.failed, why
+ * nothing is: the chain never breaks silently. */
+static int step_failed(hpo_experiment *e, const hpo_drive_options *o, int err, int final)
+{
+    char saved[1024], retry_err[600] = "";
+    snprintf(saved, sizeof saved, "%s", hpo_error_last());
+    int k = failures_so_far(e) + 1, max = (int)env_long("HPO_DRIVER_RETRIES", DEFAULT_RETRIES);
+    long delay = retry_delay(k), next = -1;
+    const hpo_slurm_api *api = NULL;
+    int queued = 0;
+    if (final) snprintf(retry_err, sizeof retry_err, "%s", "another step would fail the same way");
+    else if (!o->once && k <= max) {
+        int r = slurm_api(&api);
+        if (r == 0) r = slurm_chain_driver(e, api, NULL, 0, (int)delay, &next);
+        if (r == 0) queued = 1;
+        else snprintf(retry_err, sizeof retry_err, "%s", hpo_error_last());
+    }
+    const char *job = getenv("SLURM_JOB_ID");
+    char *text = xasprintf("time=%.0f\njob=%s\nfailures=%d\nmax_failures=%d\nerror=%s\n", now_wall(),
+                           job ? job : "-", k, max, saved);
+    char *more = queued && next >= 0 ? xasprintf("retry_job=%ld\nretry_at=%.0f\n", next, now_wall() + (double)delay)
+               : queued ? xstrdup("retry_job=queued\n")   /* a driver job was queued already */
+               : retry_err[0] ? xasprintf("retry_error=%s\n", retry_err)
+               : o->once ? xstrdup("") : xasprintf("gave_up=%d\n", max);
+    char *all = xasprintf("%s%s", text, more), *path = experiment_path(e, "driver.failed");
+    write_file_atomic(path, all, strlen(all));
+    if (queued && next >= 0)
+        hpo_notice(HPO_NOTE_INFO, "this driver step failed (%d in a row, at most %d): job %ld retries it in %ld s", k,
+                   max, next, delay);
+    else if (retry_err[0])
+        hpo_notice(HPO_NOTE_INFO, "this driver step failed; no retry queued: %s", retry_err);
+    else if (!o->once && !queued)
+        hpo_notice(HPO_NOTE_INFO, "this driver step failed %d times in a row: not retrying again; nothing drives "
+                   "the sweep on until it is fixed and the driver is started again", k);
+    free(text); free(more); free(all); free(path);
+    return hpo_error(err, "%s", saved);
+}
+
+int drive_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome *outcome, char *msg, size_t n)
+{
+    int final = 0, r = one_step(e, o, outcome, msg, n, &final);
+    /* Cron and a chained driver may meet: one proceeds, the other leaves.
+     * In workers mode the step waited a minute for workers' brief holds,
+     * so a lock still held is a failure, not a meeting. */
+    if (r == HPO_ELOCKED && optimizer_sweep_mode(e->spec) != HPO_MODE_WORKERS) return r;
+    if (r != 0) return step_failed(e, o, r == HPO_ELOCKED ? HPO_ERROR : r, final);
+    char *failed = experiment_path(e, "driver.failed");
+    unlink(failed);   /* the chain holds again: the failures in a row start over */
+    free(failed);
+    return 0;
 }

@@ -13,6 +13,8 @@
  *   5. unless --once, submit the driver again with
  *      --dependency=afterany:<array>, and exit.
  *
+ * A failed step queues its own retry (below), so the chain does not break.
+ *
  * Every step is safe to repeat and to kill at any point: what is decided
  * comes from plans, journals and round states, never from memory.
  */
@@ -32,7 +34,17 @@ typedef enum {
     HPO_DRIVE_STOPPED      /* the sweep has ended; *msg says why */
 } hpo_drive_outcome;
 
-/* One step.  HPO_ELOCKED when another process drives the experiment. */
+/* One step.  HPO_ELOCKED when another process drives the experiment (in
+ * rounds mode; workers mode waits a minute for it, then fails).
+ *
+ * A step that fails for any other reason (Slurm unreachable, a full disk,
+ * results.h5 unusable) is a failure in a row, counted in EXP/driver.failed
+ * with its error: unless --once, it queues the next step itself, to begin
+ * after $HPO_DRIVER_RETRY_S seconds (default 60), doubling with each
+ * failure in a row up to 30 minutes, so the chain goes on.  After
+ * $HPO_DRIVER_RETRIES failures in a row (default 8), or when no retry can be
+ * queued, it stops and EXP/driver.failed says why (hpo status shows it).  A
+ * step that succeeds removes the file. */
 int drive_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_outcome *outcome,
                char *msg, size_t n);
 

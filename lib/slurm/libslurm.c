@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <slurm/slurm.h>
@@ -76,6 +77,7 @@ static int lib_submit(const hpo_slurm_job *job, long *job_id)
     if (job->signal && parse_signal(job->signal, &d.warn_signal, &d.warn_time) == 0)
         d.warn_flags = KILL_JOB_BATCH;   /* B: to the batch shell, i.e. the trial runner */
     d.dependency = (char *)job->dependency;
+    if (job->begin_in_s > 0) d.begin_time = time(NULL) + job->begin_in_s;
     if (job->no_requeue) d.requeue = 0;
     if (job->hold) d.priority = 0;
     d.std_out = (char *)job->std_out;

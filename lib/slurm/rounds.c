@@ -544,7 +544,8 @@ void round_progress_free(hpo_round_progress *p)
 
 /* ---- the chained driver ----------------------------------------------------- */
 
-int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *deps, int n_deps, long *job_id)
+int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *deps, int n_deps, int begin_in_s,
+                       long *job_id)
 {
     *job_id = -1;
     char *name = slurm_job_name(e, "driver");
@@ -575,6 +576,7 @@ int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *
     job.time_limit_min = 15;
     job.cpus_per_task = 1;
     job.dependency = n_deps ? dep : NULL;
+    job.begin_in_s = begin_in_s;
     job.std_out = out;
     job.work_dir = e->dir;
     char *lines = sbatch_lines(&job), *path = path_join(e->dir, "driver.sbatch"), *script = NULL;
@@ -590,7 +592,8 @@ int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *
     }
     if (r == 0) chmod(path, 0755);
     if (r == 0) r = api->submit(&job, job_id);
-    if (r == 0) hpo_notice(HPO_NOTE_INFO, "next driver step is job %ld (%s)", *job_id, dep);
+    if (r == 0 && begin_in_s > 0) hpo_notice(HPO_NOTE_INFO, "next driver step is job %ld (in %d s)", *job_id, begin_in_s);
+    else if (r == 0) hpo_notice(HPO_NOTE_INFO, "next driver step is job %ld (%s)", *job_id, dep);
     free(script); free(tmpl); free(lines); free(path); free(out); free(dep); free(name);
     return r;
 }

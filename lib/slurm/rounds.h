@@ -42,9 +42,10 @@ typedef struct hpo_round_progress {
 int slurm_reconcile_round(hpo_experiment *e, const hpo_slurm_api *api, int round, hpo_round_progress *p);
 void round_progress_free(hpo_round_progress *p);
 
-/* Submit EXP/driver.sbatch to run after `deps` (afterany), unless a driver
- * of this experiment other than the current job is already queued. */
-int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *deps, int n_deps,
+/* Submit EXP/driver.sbatch to run after `deps` (afterany) and no sooner
+ * than `begin_in_s` seconds from now (0: at once), unless a driver of this
+ * experiment other than the current job is already queued (*job_id -1). */
+int slurm_chain_driver(hpo_experiment *e, const hpo_slurm_api *api, const long *deps, int n_deps, int begin_in_s,
                        long *job_id);
 
 /* Cancel the round's live arrays and any queued driver; returns how many jobs. */

@@ -4,6 +4,7 @@
  */
 #include "store/experiment.h"
 #include "core/util.h"
+#include "store/lease.h"
 #include "store/publish.h"
 
 #include <dirent.h>
@@ -45,13 +46,25 @@ int experiment_trial_lock(const hpo_experiment *e, long trial_id, int wait, int 
     if (f >= 0) {
         int got;
         while ((got = flock(f, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR) {}
-        if (got == 0) *fd = f;
-        else if (errno == EWOULDBLOCK) { close(f); r = HPO_ELOCKED; }
+        /* Then the lease: another host's holder, where flock does not
+         * reach, is waited for or left to it, as the flock would be. */
+        if (got == 0)
+            while ((r = lease_acquire(path, f, NULL, 0)) == HPO_ELOCKED && wait) sleep_ms(200);
+        if (got == 0 && r == 0) *fd = f;
+        else if (got == 0 || errno == EWOULDBLOCK) { close(f); r = HPO_ELOCKED; }
         else { r = hpo_error(HPO_EIO, "%s: cannot lock: %s", path, strerror(errno)); close(f); }
     }
     free(path);
     free(dir);
     return r;
+}
+
+void experiment_trial_unlock(int fd, int handoff)
+{
+    if (fd < 0) return;
+    if (handoff) lease_handoff(fd);
+    else lease_release(fd);
+    close(fd);
 }
 
 int experiment_trial_alive(const hpo_experiment *e, long trial_id)
@@ -61,6 +74,7 @@ int experiment_trial_alive(const hpo_experiment *e, long trial_id)
     if (f >= 0) {
         alive = flock(f, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
         close(f);
+        if (!alive) alive = lease_held_elsewhere(path, NULL, 0);   /* running on another host */
     }
     free(path);
     free(dir);
@@ -322,19 +336,21 @@ int experiment_lock(hpo_experiment *e)
         free(path);
         return r;
     }
-    if (publish_lock_acquire(fd) != 0) {
-        char holder[256] = "";
-        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
-        holder[n > 0 ? n : 0] = '\0';
-        holder[strcspn(holder, "\n")] = '\0';
+    char holder[256] = "";
+    if (publish_lock_acquire(path, fd, holder, sizeof holder) != 0) {
+        if (!holder[0]) {   /* the flock: its holder said who it is in the file */
+            ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+            holder[n > 0 ? n : 0] = '\0';
+            holder[strcspn(holder, "\n")] = '\0';
+        }
         close(fd);
         int r = hpo_error(HPO_ELOCKED, "%s: in use by %s", e->dir, holder[0] ? holder : "another process");
         free(path);
         return r;
     }
     /* Say who holds it, for the message the next contender prints. */
-    char host[128] = "?";
-    gethostname(host, sizeof host - 1);
+    char host[128];
+    host_name(host, sizeof host);
     const char *job = getenv("SLURM_JOB_ID");
     char *who = xasprintf("host %s pid %ld%s%s\n", host, (long)getpid(), job ? " slurm job " : "", job ? job : "");
     if (ftruncate(fd, 0) == 0) {
@@ -360,6 +376,7 @@ static void unlock_(hpo_experiment *e, int final)
     char *work = experiment_work_path(e), *dst = experiment_results_path(e);
     if (e->lock_fd >= 0) {
         publish_lock_release(work, dst, final);
+        lease_release(e->lock_fd);   /* while the flock still excludes */
         close(e->lock_fd);   /* closing releases the flock */
         e->lock_fd = -1;
     } else if (final) {

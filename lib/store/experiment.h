@@ -6,6 +6,7 @@
  *   EXP/experiment      key=value: where the spec came from (its directory
  *                       resolves relative paths), its sha256, format
  *   EXP/lock            flock()ed by whoever writes results.h5 or plans
+ *   EXP/lock.lease      its holder's lease, the guard between hosts (lease.h)
  *   EXP/results.h5      see results.h: the published snapshot readers open
  *   EXP/.results.work.h5  the writer's private working copy (store/publish.h)
  *   EXP/rounds/rNNNN.*  see plan.h
@@ -35,8 +36,10 @@ int experiment_create_or_open(hpo_experiment **out, const char *dir, const char 
 int experiment_open(hpo_experiment **out, const char *dir);
 void experiment_free(hpo_experiment *e);
 
-/* Take EXP/lock without waiting (a symbolic link is refused).  HPO_ELOCKED, with a message naming the
- * holder (host, pid, Slurm job), if another process has it. */
+/* Take EXP/lock without waiting (a symbolic link is refused): its flock,
+ * then its lease (store/lease.h).  HPO_ELOCKED, with a message naming the
+ * holder (host, pid, Slurm job), if another process has it here or a live
+ * lease says one has it on another host. */
 int experiment_lock(hpo_experiment *e);
 /* The same, retrying for up to `seconds` (workers hold it for milliseconds
  * at a time, so a driver step of a workers-mode sweep waits its turn). */
@@ -65,10 +68,17 @@ int experiment_check_links(const hpo_experiment *e);
 /* A trial's lock, trials/tNNNNNN/lock: whoever runs the trial holds it
  * (flock, exclusive) for as long as the trial runs, so "is this trial
  * running somewhere?" is answered by the lock, not by what was planned, and
- * it frees itself when its holder dies.  Take it (making the trial's
- * directory), waiting for it or not (HPO_ELOCKED if held); *fd keeps it. */
+ * it frees itself when its holder dies; its lease (lock.lease, store/lease.h)
+ * keeps a holder on another host out where flock does not reach.  Take it
+ * (making the trial's directory), waiting for it or not (HPO_ELOCKED if
+ * held); *fd keeps it. */
 int experiment_trial_lock(const hpo_experiment *e, long trial_id, int wait, int *fd);
-/* Whether some process holds trial_id's lock now. */
+/* Release a trial's lock taken above: remove its lease and close fd.  With
+ * `handoff`, a child process on this host inherited fd and holds on: its
+ * lease is left for that process to take over. */
+void experiment_trial_unlock(int fd, int handoff);
+/* Whether some process holds trial_id's lock now (here, or by a live lease
+ * on another host). */
 int experiment_trial_alive(const hpo_experiment *e, long trial_id);
 
 /* The default experiment directory of a spec: hpo-runs/<name>. */

@@ -17,6 +17,7 @@
 #endif
 #include "store/publish.h"
 #include "core/util.h"
+#include "store/lease.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -230,8 +231,15 @@ static int try_publish_locked(void)
     }
     int fd = open(g_lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return 0;
-    int ok = flock(fd, LOCK_EX | LOCK_NB) == 0;
-    if (ok) publish_locked();
+    /* The lock of every holder: flock, then the lease (another host's). */
+    char saved[1024];   /* a lease held elsewhere is no error of the caller's */
+    snprintf(saved, sizeof saved, "%s", hpo_error_last());
+    int ok = flock(fd, LOCK_EX | LOCK_NB) == 0 && lease_acquire(g_lock, fd, NULL, 0) == 0;
+    hpo_error(0, "%s", saved);
+    if (ok) {
+        publish_locked();
+        lease_release(fd);
+    }
     close(fd);   /* releases it */
     return ok;
 }
@@ -327,14 +335,14 @@ void publish_session_end(const char *work, const char *dst, int changed, int for
     pthread_mutex_unlock(&mu);
 }
 
-int publish_lock_acquire(int fd)
+int publish_lock_acquire(const char *lock, int fd, char *who, size_t n)
 {
+    if (who && n) who[0] = '\0';
     pthread_mutex_lock(&mu);   /* never while this process's thread holds it to publish */
-    int r = flock(fd, LOCK_EX | LOCK_NB);
-    int err = errno;
+    int r = flock(fd, LOCK_EX | LOCK_NB) == 0 ? HPO_OK : HPO_ELOCKED;
+    if (r == 0 && (r = lease_acquire(lock, fd, who, n)) != 0) flock(fd, LOCK_UN);
     if (r == 0) held = 1;
     pthread_mutex_unlock(&mu);
-    errno = err;
     return r;
 }
 

@@ -25,15 +25,19 @@
 #ifndef HPO_PUBLISH_H
 #define HPO_PUBLISH_H
 
+#include <stddef.h>
+
 /* A write session begins (waits for a copy in progress). */
 void publish_session_begin(void);
 /* A write session on `work` ended.  If `dst` is not NULL (the session
  * succeeded): publish `work` to `dst` when `changed`, `force` or a change
  * is still unpublished -- now if due or forced, else later (the thread). */
 void publish_session_end(const char *work, const char *dst, int changed, int force);
-/* flock(fd, LOCK_EX | LOCK_NB) on EXP/lock, never while this process's
- * publisher holds it; -1 (errno) if busy. */
-int publish_lock_acquire(int fd);
+/* Take EXP/lock (`lock`, open as fd) without waiting, never while this
+ * process's publisher holds it: flock(fd, LOCK_EX | LOCK_NB), then its
+ * lease (store/lease.h).  HPO_ELOCKED if busy, with `who` describing a
+ * holder on another host ("" when the flock said busy). */
+int publish_lock_acquire(const char *lock, int fd, char *who, size_t n);
 /* The lock is about to be released: publish an unpublished change now if
  * due (always if `final`: the process is done with the experiment), else
  * leave it to the thread, which takes the lock itself when it is free. */

@@ -152,7 +152,7 @@ static int take_orphan(worker *w, const hpo_store *st, take *k)
         if (done || !fits(w, st, t[i].budget)) {
             /* Ended just now (the next ingest sees it), or too long for the
              * time left: another worker will take it. */
-            close(fd);
+            experiment_trial_unlock(fd, 0);
             if (!done) w->stopping = 1, w->short_of_time = 1;
             continue;
         }
@@ -227,7 +227,7 @@ static int start(worker *w, int s, take *k)
         dprintf(2, "hpo: cannot run %s: %s\n", bin, strerror(errno));
         _exit(127);
     }
-    close(k->lock_fd);   /* the runner holds it now */
+    experiment_trial_unlock(k->lock_fd, pid > 0);   /* the runner holds it now, and takes on its lease */
     if (pid < 0) return hpo_error(HPO_ERROR, "cannot fork a trial runner: %s", strerror(errno));
     w->slots[s] = (slot){.pid = pid, .pidfd = (int)syscall(SYS_pidfd_open, pid, 0), .trial_id = k->trial_id};
     w->stats->started++;
@@ -259,7 +259,7 @@ static int take_next(worker *w, int s, char *reason, size_t n, int *err)
             snprintf(reason, n, "the time left (%.0f s) is shorter than the trial to resume takes",
                      w->o->deadline - now_wall());
         if (got && r == 0) r = start(w, s, &k);
-        else if (got) close(k.lock_fd);
+        else if (got) experiment_trial_unlock(k.lock_fd, 0);
         got = got && r == 0;
         hpo_summary sum;
         driver_summary(w->e->spec, st, &sum);

@@ -3,6 +3,7 @@
  */
 #include "trial/runner.h"
 #include "store/journal.h"
+#include "store/lease.h"
 #include "store/rank.h"
 #include "trial/gpu.h"
 #include "trial/median_stop.h"
@@ -646,7 +647,14 @@ static int lock_trial(const hpo_experiment *e, long trial_id, const char *dir)
         unsetenv("HPO_TRIAL_LOCK_FD");   /* not the trial's business */
         if (same) {
             fcntl(fd, F_SETFD, FD_CLOEXEC);
-            return fd;
+            /* The worker's lease, of this host: take it over, to renew it
+             * for as long as the trial runs. */
+            char *p2 = path_join(dir, "lock");
+            int r = lease_acquire(p2, fd, NULL, 0);
+            free(p2);
+            if (r == 0) return fd;
+            close(fd);
+            return -1;
         }
     }
     int fd = -1;
@@ -700,7 +708,7 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
 
     hpo_trial_result res;
     memset(&res, 0, sizeof res);
-    gethostname(res.node, sizeof res.node - 1);
+    host_name(res.node, sizeof res.node);
     const char *job = getenv("SLURM_JOB_ID");
     res.slurm_job_id = job && *job ? atol(job) : -1;
     describe_gpus(dir, res.gpu, sizeof res.gpu);
@@ -771,8 +779,9 @@ done:
     /* Only now, with the end record written: a signal until here still
      * makes the trial "cancelled" rather than killing the runner. */
     if (forwarding) restore_signals(saved_actions);
-    for (int *fd = (int[]){jfd, out_fd, err_fd, pipefd[0], pipefd[1], lock_fd, -2}; *fd != -2; fd++)
+    for (int *fd = (int[]){jfd, out_fd, err_fd, pipefd[0], pipefd[1], -2}; *fd != -2; fd++)
         if (*fd >= 0) close(*fd);
+    experiment_trial_unlock(lock_fd, 0);
     trial_free_argv(argv);
     env_free(&env);
     free(ckpt);

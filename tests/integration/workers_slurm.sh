@@ -61,7 +61,9 @@ for _ in $(seq 1 120); do   # until trial 0 has started
     sleep 0.25
 done
 [ -s "$exp/trials/t000000/journal" ] || fail "trial 0 never started"
-# hpo status shows the trials running (by their locks) and the worker array
+# hpo status shows the trials running (by their locks) and the worker array,
+# once results.h5 has the trial (published within about a second)
+for _ in $(seq 1 40); do "$HPO" status "$exp" | grep -q "running:    trial 0" && break; sleep 0.25; done
 st=$("$HPO" status "$exp")
 assert_contains "$st" "mode:       workers" "status: mode"
 assert_contains "$st" "running:    trial 0" "status: trial 0 running"
@@ -135,4 +137,10 @@ rc=0; err=$(HPO_TEMPLATE_DIR=$TMP/tmpl "$HPO" drive "$exp" --once 2>&1) || rc=$?
 [ "$rc" != 0 ] || fail "a driver step after idle workers succeeded: $err"
 assert_contains "$err" "ended without finishing a trial" "idle workers"
 assert_eq "$(grep -c '^array ' "$exp/workers.state")" 1 "no second worker array after idle workers"
+# Chained, the step queues no retry of itself either: one would find the same.
+rc=0; err=$(HPO_TEMPLATE_DIR=$TMP/tmpl "$HPO" drive "$exp" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "a chained driver step after idle workers succeeded: $err"
+assert_contains "$err" "no retry queued: another step would fail the same way" "idle workers, chained"
+assert_eq "$(squeue -h -o %j | grep -c -- '-driver$' || :)" 0 "driver jobs queued after idle workers"
+assert_contains "$("$HPO" status "$exp")" "no retry queued: another step would fail the same way; nothing drives" "status"
 echo ok

@@ -20,12 +20,12 @@ static void test_every_field_in_order(void **state)
     hpo_slurm_job j = {
         .name = "hpo-12345678-r0003", .array = "0-7%4", .partition = "gpu", .account = "proj", .qos = "normal",
         .gres = "gpu:1", .mem = "16G", .time_limit_min = 61, .cpus_per_task = 4, .signal = "USR2@120",
-        .dependency = "afterany:17", .std_out = "/e/trials/slurm-%A_%a.out", .work_dir = "/e", .no_requeue = 1,
+        .dependency = "afterany:17", .begin_in_s = 30, .std_out = "/e/trials/slurm-%A_%a.out", .work_dir = "/e", .no_requeue = 1,
         .hold = 1, .extra = extra, .n_extra = 2,
     };
     const char *want[] = {"--job-name=hpo-12345678-r0003", "--array=0-7%4", "--partition=gpu", "--account=proj",
                           "--qos=normal", "--gres=gpu:1", "--mem=16G", "--cpus-per-task=4", "--time=61",
-                          "--signal=B:USR2@120", "--dependency=afterany:17", "--no-requeue", "--hold",
+                          "--signal=B:USR2@120", "--dependency=afterany:17", "--begin=now+30", "--no-requeue", "--hold",
                           "--output=/e/trials/slurm-%A_%a.out", "--chdir=/e", "--exclusive", "--constraint=a100",
                           NULL};
     int n = -1;
