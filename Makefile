@@ -20,7 +20,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -D_GNU_SOURCE -fPIC -fvisibility=hidden -Ilib
 HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null)
 HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null) -lhdf5_hl
-LIBS    := $(HDF5_LIBS) -lyaml -lcrypto -llapacke -lopenblas -lz -lm -ldl -lpthread
+LIBS    := $(HDF5_LIBS) -lyaml -lcrypto -llapacke -lopenblas -ldeflate -lm -ldl -lpthread
 CFLAGS  += $(HDF5_CFLAGS)
 
 # libslurm when its header is there (NO_LIBSLURM=1 builds the CLI backend only).
@@ -44,7 +44,7 @@ TEST_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 # The trial-side library: hpo_report() and what it calls, nothing more.
 CLIENT_OBJ  := $(patsubst %,$(BUILD)/lib/%.o,client/report store/journal core/util core/metric_name)
-CLIENT_LIBS := -lz -lm
+CLIENT_LIBS := -ldeflate -lm
 BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EXAMPLES := examples/quadratic/quadratic examples/mlp-cuda/mlp
@@ -148,7 +148,7 @@ install: all
 	    -e 's|@LIBS@|$(CLIENT_LIBS)|' templates/hpo.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpo.pc
 
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-dev libyaml-dev libhdf5-dev hdf5-tools libcmocka-dev \
-                libssl-dev zlib1g-dev python3 python3-h5py python3-numpy \
+                libssl-dev zlib1g-dev libdeflate-dev python3 python3-h5py python3-numpy \
                 slurm-wlm slurmctld slurmd munge libslurm-dev \
                 python3-pandas python3-matplotlib chromium \
                 liblapacke-dev libopenblas-dev python3-optuna python3-cmaes python3-scipy python3-mpmath
@@ -181,7 +181,7 @@ FUZZ_SRC_metrics := lib/trial/metrics.c lib/core/util.c lib/core/metric_name.c
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard lib/*/*.c lib/*/*.h)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lyaml -lcrypto -lz -lm
+	clang $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) -lyaml -lcrypto -ldeflate -lm
 
 fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \

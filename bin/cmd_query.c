@@ -331,6 +331,14 @@ int cmd_status(int argc, char **argv)
             printf("failed:     trial %zu (%s): %s\n", i, t[i].status, reason);
             free(reason);
         }
+    /* Cut off and to run again (preempted, cancelled, retried): why. */
+    shown = 0;
+    for (size_t i = 0; i < s.n_trials; i++)
+        if (strcmp(t[i].status, HPO_STATUS_CANCELLED) == 0 && t[i].reason[0] && shown++ < 10) {
+            char *reason = escape_controls(t[i].reason);
+            printf("again:      trial %zu: %s\n", i, reason);
+            free(reason);
+        }
     playbook_print(stdout, "playbook:   ", spec, st);
     char *stop = NULL;
     int stopped = store_get_attr(st, "stop_reason", &stop) == 0;

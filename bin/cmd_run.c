@@ -246,7 +246,7 @@ int cmd_report(int argc, char **argv)
         long s = -1;
         if (metrics_parse_line(argv[i], strlen(argv[i]), &kv, 1, &s) != 1)
             return cli_usage("report", "'%s' is not NAME=NUMBER", argv[i]);
-        int r = hpo_report(kv.name, kv.value, step);
+        int r = hpo_report(kv.name, metrics_kv_value(&kv), step);
         if (r != 0) return cli_fail(r);
     }
     return EXIT_OK;

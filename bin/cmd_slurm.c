@@ -115,7 +115,7 @@ int cmd_plan(int argc, char **argv)
             idx[i] = i;
         }
         const hpo_slurm_api *api = NULL;
-        if (slurm_api(&api) == 0) r = slurm_submit_round(e, api, round, idx, plan->n, 1);
+        if (slurm_api(&api) == 0) r = slurm_submit_round(e, api, round, idx, plan->n, 1, NULL);
         else printf("# (%s: the sbatch script is not shown)\n", hpo_error_last());
         free(idx);
         plan_free(plan);

@@ -48,8 +48,12 @@ HPO_EXPORT const char *hpo_error_last(void);
  * Record one metric value for the running trial, at the given step (use a
  * negative step to let hpo number reports in order).  The trial is found
  * through the environment hpo sets for it (HPO_JOURNAL); outside a trial the
- * call fails with HPO_ENOTFOUND.  Safe to call from several processes of the
- * same trial: each report is one atomic, fsync'd append.
+ * call fails with HPO_ENOTFOUND.  Safe to call from several threads and
+ * processes of the same trial: each report is one atomic append, made
+ * before the call returns, so no kill loses it.  fsync is group-committed:
+ * a process's first report is fsync'd at once, later ones at most every
+ * HPO_JOURNAL_SYNC_MS (default 200 ms), and the trial runner fsyncs the
+ * rest; a crash of the machine may lose the reports of that last interval.
  */
 HPO_EXPORT int hpo_report(const char *metric, double value, long step);
 

@@ -25,8 +25,9 @@ start=$SECONDS
 # name|command... of every suite.  The slowest first, longest first (as
 # measured: they bound the total time), then the rest in their usual order.
 suites=()
-slow=(integration/workers_local integration/curves_example integration/slurm_failures integration/report_html
-      faults/kill_points integration/slurm_kills integration/slurm_driver_retry integration/slurm_without_libslurm integration/analysis_example
+slow=(integration/slurm_driver_retry integration/slurm_failures integration/workers_local integration/curves_example
+      integration/slurm_max_job_count faults/enospc integration/report_html
+      faults/kill_points integration/slurm_kills integration/slurm_without_libslurm integration/analysis_example
       faults/fuzz_short integration/mlp_example integration/early_stop integration/interrupt_resume
       integration/workers_slurm integration/slurm_sweep integration/slurm_cancel_plan integration/slurm_hyperband
       integration/slurm_cron integration/slurm_limits)

@@ -60,7 +60,7 @@ if ! make -C "$root" -s build/release/libhpo-internal.a >&2; then
     [ -f "$lib" ] || { echo "run.sh: no $lib and make failed" >&2; exit 1; }
     echo "run.sh: make failed; using the $lib already built" >&2
 fi
-libs="$(pkg-config --libs hdf5) -lhdf5_hl -lyaml -lcrypto -llapacke -lopenblas -lz -lm -ldl -lpthread"
+libs="$(pkg-config --libs hdf5) -lhdf5_hl -lyaml -lcrypto -llapacke -lopenblas -ldeflate -lm -ldl -lpthread"
 [ -f /usr/include/slurm/slurm.h ] && libs="$libs -lslurm"
 $CC -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -I"$root/lib" $(pkg-config --cflags hdf5) \
     "$here/bench_mf.c" "$lib" $libs -o "$work/bench_mf"

@@ -16,7 +16,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hpo-bench-readers.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 CC=${CC:-cc}
 flags="-std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -I$root/lib $(pkg-config --cflags hdf5)"
-libs="$(pkg-config --libs hdf5) -lhdf5_hl -lcrypto -lz -lm -lpthread"
+libs="$(pkg-config --libs hdf5) -lhdf5_hl -lcrypto -ldeflate -lm -lpthread"
 $CC $flags "$root/bench/ingest/bench_ingest.c" "$root/lib/store/results.c" "$root/lib/store/publish.c" \
     "$root/lib/core/util.c" -o "$work/bench_ingest" $libs
 $CC $flags "$here/bench_publish.c" "$root/lib/store/publish.c" "$root/lib/core/util.c" \

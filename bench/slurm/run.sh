@@ -21,7 +21,7 @@ source "$work/slurm/env"
 
 echo "== 1. submit one 1,000-task array (held), 20 times"
 cc -O2 -std=c11 -D_GNU_SOURCE -Ilib -DHPO_HAVE_LIBSLURM "$here/bench_submit.c" build/release/libhpo-internal.a \
-    $(pkg-config --libs hdf5) -lhdf5_hl -lyaml -lcrypto -llapacke -lopenblas -lz -lm -lslurm -o "$work/bench_submit"
+    $(pkg-config --libs hdf5) -lhdf5_hl -lyaml -lcrypto -llapacke -lopenblas -ldeflate -lm -lslurm -o "$work/bench_submit"
 printf '#!/bin/sh\ntrue\n' > "$work/task.sh"
 "$work/bench_submit" --tasks 1000 --reps 20 "$work/task.sh" | awk '
     { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[$1, kv[1]] = kv[2] } names[++n] = $1 }

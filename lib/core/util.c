@@ -20,7 +20,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 static __thread char last_error[1024];
 
@@ -214,9 +214,12 @@ int path_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+/* libdeflate's, not zlib's: the same CRC-32, but zlib 1.2 goes one byte at
+ * a time below 47 bytes, and a journal line's payload is about 40: on a
+ * trial printing 1,000,000 metric lines that was half the runner's time. */
 uint32_t crc32_of(const void *data, size_t len)
 {
-    return (uint32_t)crc32(crc32(0L, Z_NULL, 0), data, (uInt)len);
+    return libdeflate_crc32(0, data, len);
 }
 
 double now_wall(void)
@@ -251,10 +254,20 @@ void format_double(char *buf, size_t n, double v)
 {
     if (isnan(v)) { snprintf(buf, n, "nan"); return; }
     if (isinf(v)) { snprintf(buf, n, v > 0 ? "inf" : "-inf"); return; }
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v) return;
+    /* The fewest digits (at least 6) that read back as v, found by
+     * bisection: if p digits read back, so do p + 1 (the nearest (p+1)-digit
+     * decimal is no farther from v than the p-digit one), and 17 always do.
+     * Four tries instead of up to twelve: hpo_report() formats two numbers
+     * a call. */
+    int lo = 6, hi = 17, in_buf = 0;   /* in_buf: the digits of buf's text */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(buf, n, "%.*g", mid, v);
+        in_buf = mid;
+        if (strtod(buf, NULL) == v) hi = mid;
+        else lo = mid + 1;
     }
+    if (in_buf != lo) snprintf(buf, n, "%.*g", lo, v);
 }
 
 char *absolute_path(const char *path)

@@ -64,6 +64,7 @@ int fsync_parent_dir(const char *path);
 int mkdir_p(const char *path, unsigned mode);
 int path_exists(const char *path);
 
+/* The CRC-32 of zlib, gzip and Python's zlib.crc32 (the journal's). */
 uint32_t crc32_of(const void *data, size_t len);
 /* SHA-256 as 64 lowercase hex digits plus NUL. */
 void sha256_hex(const void *data, size_t len, char out[65]);

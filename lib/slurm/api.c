@@ -17,6 +17,22 @@ int slurm_state_is_final(const char *s)
     return 1;
 }
 
+long slurm_array_count(const char *spec)
+{
+    long n = 0;
+    for (const char *p = spec; *p && *p != '%';) {
+        char *end;
+        long a = strtol(p, &end, 10), b = a, step = 1;
+        if (end == p) break;
+        if (*end == '-') b = strtol(end + 1, &end, 10);
+        if (*end == ':') step = strtol(end + 1, &end, 10);   /* "0-15:4" */
+        if (b >= a && step > 0) n += (b - a) / step + 1;
+        p = *end == ',' ? end + 1 : end;
+        if (*end != ',') break;
+    }
+    return n;
+}
+
 int slurm_api(const hpo_slurm_api **out)
 {
     /* libslurm (which the commands use too) retries for a minute and then

@@ -64,8 +64,12 @@ typedef struct hpo_slurm_api {
     /* Ids of this user's jobs named `name` that have not ended. */
     int (*find)(const char *name, long **ids, int *n);
     int (*cancel)(long job_id);
-    /* MaxArraySize and MaxJobCount of the controller. */
-    int (*limits)(long *max_array_size, long *max_job_count);
+    /* MaxArraySize and MaxJobCount of the controller, and how many job
+     * records it holds now (*n_jobs, -1 if unknown): every pending array
+     * task, running or finished job counts until MinJobAge purges it, and
+     * slurmctld refuses a submission that would bring the count to
+     * MaxJobCount (EAGAIN, "Resource temporarily unavailable"). */
+    int (*limits)(long *max_array_size, long *max_job_count, long *n_jobs);
 } hpo_slurm_api;
 
 /* The backend to use: HPO_SLURM_API=cli|libslurm, else libslurm when built
@@ -75,6 +79,9 @@ int slurm_api(const hpo_slurm_api **out);
 
 /* Whether a Slurm state name means the job or task has ended. */
 int slurm_state_is_final(const char *state);
+
+/* How many task ids an array expression ("0-3,7%2") names. */
+long slurm_array_count(const char *spec);
 
 extern const hpo_slurm_api slurm_api_cli;
 #ifdef HPO_HAVE_LIBSLURM

@@ -208,7 +208,7 @@ static long config_value(const char *text, const char *key)
     return -1;
 }
 
-static int cli_limits(long *max_array_size, long *max_job_count)
+static int cli_limits(long *max_array_size, long *max_job_count, long *n_jobs)
 {
     char *argv[] = {"scontrol", "show", "config", NULL};
     char *text = NULL;
@@ -217,6 +217,16 @@ static int cli_limits(long *max_array_size, long *max_job_count)
     if (r == 0) {
         *max_array_size = config_value(text, "MaxArraySize");
         *max_job_count = config_value(text, "MaxJobCount");
+    }
+    free(text);
+    /* One line per job record, pending array tasks each on their own (-r),
+     * finished ones included (-t all), all partitions (-a). */
+    char *list[] = {"squeue", "-h", "-a", "-r", "-t", "all", "-o", "%i", NULL};
+    *n_jobs = -1;
+    text = NULL;
+    if (r == 0 && run_capture(list, &text, &status) == 0 && status == 0) {
+        *n_jobs = 0;
+        for (const char *c = text; *c; c++) *n_jobs += *c == '\n';
     }
     free(text);
     return r;

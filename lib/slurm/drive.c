@@ -30,12 +30,20 @@ static int round_arrays(const hpo_experiment *e, int round, long *ids)
     return s.n_arrays;
 }
 
+static long retry_delay(int k);
+
+/* When MaxJobCount let no trial in (slurm_submit_round), the next step
+ * waits as long as a first retry (HPO_DRIVER_RETRY_S) for finished jobs to
+ * be purged, instead of a chain of driver jobs that each find the
+ * controller full. */
+static int full_delay(int sent) { return sent == 0 ? (int)retry_delay(1) : 0; }
+
 static int chain(hpo_experiment *e, const hpo_drive_options *o, const hpo_slurm_api *api,
-                 const long *deps, int n)
+                 const long *deps, int n, int delay_s)
 {
     if (o->once) return 0;
     long id;
-    return slurm_chain_driver(e, api, deps, n, 0, &id);
+    return slurm_chain_driver(e, api, deps, n, delay_s, &id);
 }
 
 /* Step 2: the last round.  Returns 1 in *busy if it is not over yet. */
@@ -49,14 +57,15 @@ static int continue_round(hpo_experiment *e, const hpo_drive_options *o, const h
         *busy = 1;
         *outcome = HPO_DRIVE_WAITING;
         snprintf(msg, n, "round %d: %d trials still pending or running, %d ended", round, p.live, p.ended);
-        r = chain(e, o, api, p.live_arrays, p.n_live_arrays);
+        r = chain(e, o, api, p.live_arrays, p.n_live_arrays, 0);
     } else if (r == 0 && p.n_rerun > 0) {
         *busy = 1;
         *outcome = HPO_DRIVE_SUBMITTED;
-        snprintf(msg, n, "round %d: submitted %d trials that have not run (again)", round, p.n_rerun);
-        r = slurm_submit_round(e, api, round, p.rerun, p.n_rerun, 0);
+        int sent = 0;
+        r = slurm_submit_round(e, api, round, p.rerun, p.n_rerun, 0, &sent);
+        snprintf(msg, n, "round %d: submitted %d of %d trials that have not run (again)", round, sent, p.n_rerun);
         long ids[HPO_MAX_ARRAYS];
-        if (r == 0) r = chain(e, o, api, ids, round_arrays(e, round, ids));   /* (keeps a failure's message) */
+        if (r == 0) r = chain(e, o, api, ids, round_arrays(e, round, ids), full_delay(sent));
     }
     round_progress_free(&p);
     return r;
@@ -83,17 +92,19 @@ static int next_round(hpo_experiment *e, const hpo_drive_options *o, const hpo_s
     int round = step.round, planned = step.n_planned;
     int *all = xcalloc((size_t)planned, sizeof(int));
     for (int i = 0; i < planned; i++) all[i] = i;
-    r = slurm_submit_round(e, api, round, all, planned, 0);
+    int sent = 0;
+    r = slurm_submit_round(e, api, round, all, planned, 0, &sent);
     free(all);
     fault_point("drive:after-submit");
     *outcome = HPO_DRIVE_SUBMITTED;
-    snprintf(msg, n, "round %d: submitted %d trials", round, planned);
+    if (sent == planned) snprintf(msg, n, "round %d: submitted %d trials", round, planned);
+    else snprintf(msg, n, "round %d: submitted %d of %d trials (the rest later)", round, sent, planned);
     /* Record the round's rows and job ids for hpo status and h5py. */
     if (r == 0) r = ingest(e, NULL);
     long ids[HPO_MAX_ARRAYS];
     int k = r == 0 ? round_arrays(e, round, ids) : 0;   /* (keeps a failure's message) */
     fault_point("drive:before-chain");
-    if (r == 0) r = chain(e, o, api, ids, k);
+    if (r == 0) r = chain(e, o, api, ids, k, full_delay(sent));
     return r;
 }
 
@@ -105,12 +116,15 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
                         hpo_drive_outcome *outcome, char *msg, size_t n, int *final)
 {
     long live[16];
-    int n_live = 0, r = slurm_workers_live(e, api, live, 16, &n_live);
+    int n_live = 0, marked = 0, r = slurm_workers_preempted(e, api, &marked);
+    if (r == 0 && marked > 0) hpo_notice(HPO_NOTE_INFO, "%d trial record%s of preempted worker tasks marked preempted",
+                                         marked, marked == 1 ? "" : "s");
+    if (r == 0) r = slurm_workers_live(e, api, live, 16, &n_live);
     if (r == 0 && n_live > 0) {
         *outcome = HPO_DRIVE_WAITING;
         snprintf(msg, n, "worker array %ld is still pending or running", live[0]);
         r = ingest(e, NULL);
-        return r ? r : chain(e, o, api, live, n_live);
+        return r ? r : chain(e, o, api, live, n_live, 0);
     }
     hpo_store *st = NULL;
     if (r == 0) r = ingest_open(e, &st, NULL);
@@ -151,7 +165,7 @@ static int workers_step(hpo_experiment *e, const hpo_drive_options *o, const hpo
     *outcome = HPO_DRIVE_SUBMITTED;
     snprintf(msg, n, "submitted worker array %ld (%ld trials to finish%s)", id, left,
              over ? ", then the sweep is over" : "");
-    return chain(e, o, api, &id, 1);
+    return chain(e, o, api, &id, 1, 0);
 }
 
 /* Steps 1-5 (or the workers-mode step).  *final: a failure that a retry

@@ -182,7 +182,7 @@ static int lib_cancel(long job_id)
     return 0;
 }
 
-static int lib_limits(long *max_array_size, long *max_job_count)
+static int lib_limits(long *max_array_size, long *max_job_count, long *n_jobs)
 {
     ensure_init();
     slurm_conf_t *conf = NULL;
@@ -191,6 +191,19 @@ static int lib_limits(long *max_array_size, long *max_job_count)
     *max_array_size = (long)conf->max_array_sz;
     *max_job_count = (long)conf->max_job_cnt;
     slurm_free_ctl_conf(conf);
+    /* A pending array is one record standing for each of its pending
+     * tasks (slurmctld counts them all); any other record counts once. */
+    job_info_msg_t *msg = NULL;
+    *n_jobs = -1;
+    if (slurm_load_jobs(0, &msg, SHOW_ALL) == SLURM_SUCCESS) {
+        *n_jobs = 0;
+        for (uint32_t i = 0; i < msg->record_count; i++) {
+            const slurm_job_info_t *j = &msg->job_array[i];
+            long k = j->array_task_id == NO_VAL && j->array_task_str ? slurm_array_count(j->array_task_str) : 1;
+            *n_jobs += k > 0 ? k : 1;
+        }
+        slurm_free_job_info_msg(msg);
+    }
     return 0;
 }
 

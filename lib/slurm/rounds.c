@@ -324,17 +324,38 @@ static int submit_chunk(hpo_experiment *e, const hpo_slurm_api *api, int round, 
     return r;
 }
 
-int slurm_submit_round(hpo_experiment *e, const hpo_slurm_api *api, int round, const int *indices, int n,
-                       int dry_run)
+/* MaxJobCount: slurmctld refuses (EAGAIN) a submission that would bring
+ * the job records it holds to MaxJobCount, and an array counts once per
+ * task.  So submit only what fits now, keeping one record for the chained
+ * driver; the rest are trials that never ran, which a later driver step
+ * submits (rerun in rounds.h) once finished jobs are purged.  Returns how
+ * many of n to submit now. */
+static int fits_now(int round, int n, long max_jobs, long held)
 {
+    if (max_jobs <= 0 || held < 0) return n;
+    long room = max_jobs - 1 - held - 1;
+    if (room >= n) return n;
+    if (room < 0) room = 0;
+    hpo_notice(HPO_NOTE_INFO,
+               "round %d: Slurm holds %ld jobs of its MaxJobCount %ld; submitting %ld of %d trials now, "
+               "the rest in a later driver step", round, held, max_jobs, room, n);
+    return (int)room;
+}
+
+int slurm_submit_round(hpo_experiment *e, const hpo_slurm_api *api, int round, const int *indices, int n,
+                       int dry_run, int *n_submitted)
+{
+    if (n_submitted) *n_submitted = 0;
     if (n == 0) return 0;
-    long max_array = 1001, max_jobs = -1;
-    int r = api->limits(&max_array, &max_jobs);
+    long max_array = 1001, max_jobs = -1, held = -1;
+    int r = api->limits(&max_array, &max_jobs, &held);
     if (r != 0) return r;
     if (max_array < 2) max_array = 2;
     int *idx = xmalloc(sizeof(int) * (size_t)n);
     memcpy(idx, indices, sizeof(int) * (size_t)n);
     qsort(idx, (size_t)n, sizeof(int), cmp_int);
+    if (!dry_run) n = fits_now(round, n, max_jobs, held);
+    if (n_submitted) *n_submitted = n;
     /* Task ids must stay below MaxArraySize: trials [k*M, (k+1)*M) go in
      * an array of their own, which runs trial index offset + task id. */
     for (int i = 0; i < n && r == 0;) {
@@ -401,14 +422,77 @@ static int gather(const hpo_slurm_api *api, const hpo_round_state *s, task_info 
     return 0;
 }
 
-/* The status of a task that ended, by Slurm's state. */
-static const char *status_of_state(const char *state)
+/* Whether the task's Slurm output (where slurmstepd writes why it ended a
+ * job) says one of marks in its last 8 KB; *line gets the rest of that line
+ * from the mark on. */
+static int output_says(const char *path, const char *const *marks, char *line, size_t n)
 {
+    char *text = NULL;
+    size_t len = 0;
+    int found = 0;
+    if (path && read_file(path, &text, &len) == 0) {
+        const char *tail = len > 8192 ? text + len - 8192 : text;
+        for (int i = 0; marks[i] && !found; i++) {
+            const char *at = strstr(tail, marks[i]);
+            if (!at) continue;
+            const char *end = strchr(at, '\n');
+            snprintf(line, n, "%.*s", (int)((end ? end : text + len) - at), at);
+            found = 1;
+        }
+    }
+    free(text);
+    return found;
+}
+
+/* The statuses by Slurm's word: the table in rounds.h. */
+const char *slurm_task_status(const char *output, const hpo_slurm_task *t, char *why, size_t n)
+{
+    static const char *const over_memory[] = {"exceeded memory limit", "Exceeded job memory limit",
+                                              "Exceeded step memory limit", "oom_kill event", "oom-kill", NULL};
+    static const char *const preemption[] = {"DUE TO PREEMPTION", NULL};
+    const char *state = t->state;
+    char line[160];
+    snprintf(why, n, "Slurm: %.16s (job %ld, exit %d:%d)", state, t->job_id, t->exit_code, t->signal);
     if (strcmp(state, "TIMEOUT") == 0 || strcmp(state, "DEADLINE") == 0) return HPO_STATUS_TIMEOUT;
-    if (strcmp(state, "OUT_OF_MEMORY") == 0) return HPO_STATUS_OOM;
     if (strcmp(state, "NODE_FAIL") == 0 || strcmp(state, "BOOT_FAIL") == 0) return HPO_STATUS_NODE_FAIL;
-    if (strcmp(state, "CANCELLED") == 0 || strcmp(state, "PREEMPTED") == 0) return HPO_STATUS_CANCELLED;
+    if (strcmp(state, "OUT_OF_MEMORY") == 0 || output_says(output, over_memory, line, sizeof line)) {
+        char *paren = strchr(line, ')');   /* "exceeded memory limit (RSS > limit)", not ", being killed" */
+        if (paren) paren[1] = '\0';
+        snprintf(why, n, "over its memory limit (Slurm: %.16s, job %ld): %.56s", state, t->job_id,
+                 strcmp(state, "OUT_OF_MEMORY") == 0 ? "OUT_OF_MEMORY" : line);
+        return HPO_STATUS_OOM;
+    }
+    if (strcmp(state, "PREEMPTED") == 0 || output_says(output, preemption, line, sizeof line)) {
+        snprintf(why, n, "%s by a higher-priority job (Slurm: %.16s, job %ld); runs again", HPO_REASON_PREEMPTED,
+                 state, t->job_id);
+        return HPO_STATUS_CANCELLED;
+    }
+    if (strcmp(state, "CANCELLED") == 0) return HPO_STATUS_CANCELLED;
     return HPO_STATUS_FAILED;
+}
+
+int slurm_correct_record(const char *dir, hpo_trial_result *res, const char *status, const char *why)
+{
+    /* The runner saw SIGTERM or SIGKILL (or its trial died of it first);
+     * Slurm knows whether that was the time limit, the OOM killer, a node
+     * failure or preemption.  A real failure or completion stays. */
+    int generic = strcmp(res->status, HPO_STATUS_CANCELLED) == 0 || strcmp(res->status, HPO_STATUS_FAILED) == 0;
+    if (!generic || strcmp(status, HPO_STATUS_FAILED) == 0) return 0;
+    if (strcmp(status, res->status) == 0 && !(reason_is_preempted(why) && !result_is_preempted(res))) return 0;
+    char reason[sizeof res->reason];
+    snprintf(reason, sizeof reason, "%.92s; runner: %.24s", why, res->reason);
+    snprintf(res->status, sizeof res->status, "%s", status);
+    snprintf(res->reason, sizeof res->reason, "%s", reason);
+    return result_write(dir, res) == 0;
+}
+
+/* The task's output file: rounds write EXP/trials/slurm-A_a.out. */
+static const char *task_status(const hpo_experiment *e, const task_info *ti, char *why, size_t n)
+{
+    char *out = ti->t.task >= 0 ? xasprintf("%s/trials/slurm-%ld_%d.out", e->dir, ti->array, ti->t.task) : NULL;
+    const char *st = slurm_task_status(out, &ti->t, why, n);
+    free(out);
+    return st;
 }
 
 static void write_end_record(const char *dir, const char *status, const char *reason, const task_info *ti,
@@ -460,7 +544,7 @@ static int retry_instead(const hpo_spec *spec, const char *dir, hpo_trial_result
 {
     int node = strcmp(res->status, HPO_STATUS_NODE_FAIL) == 0;
     int timeout = strcmp(res->status, HPO_STATUS_TIMEOUT) == 0 && has_checkpoint(dir);
-    int attempt = trial_earlier_attempts(dir) + 1, max = spec_max_attempts(spec, 1);
+    int attempt = trial_counted_attempts(dir) + 1, max = spec_max_attempts(spec, 1);
     if ((!node && !timeout) || attempt >= max) return 0;
     char reason[128];
     snprintf(reason, sizeof reason, "%s; retrying (attempt %d of %d): %.60s", res->status, attempt + 1,
@@ -475,28 +559,24 @@ static int retry_instead(const hpo_spec *spec, const char *dir, hpo_trial_result
 static void reconcile_trial(hpo_experiment *e, const hpo_round_state *s, const hpo_plan_trial *t,
                             const task_info *ti, hpo_round_progress *p)
 {
-    char *dir = experiment_trial_dir(e, t->trial_id), reason[128];
+    char *dir = experiment_trial_dir(e, t->trial_id), reason[128], why[128];
     hpo_trial_result res;
     int have = result_read(dir, &res) == 0;
-    if (have && ti->known && !ti->live) {
-        /* The runner saw SIGTERM or SIGKILL; Slurm knows whether that was
-         * the time limit, the OOM killer, a node failure or preemption. */
-        const char *st = status_of_state(ti->t.state);
-        int generic = strcmp(res.status, HPO_STATUS_CANCELLED) == 0 || strcmp(res.status, HPO_STATUS_FAILED) == 0;
-        if (generic && strcmp(st, HPO_STATUS_FAILED) != 0 && strcmp(st, res.status) != 0) {
-            snprintf(reason, sizeof reason, "Slurm: %.16s (job %ld); runner: %.60s", ti->t.state, ti->t.job_id, res.reason);
-            write_end_record(dir, st, reason, ti, &res);
-            result_read(dir, &res);
-        }
-    }
+    if (have && ti->known && !ti->live && experiment_trial_dir_ok(dir) == 0)
+        slurm_correct_record(dir, &res, task_status(e, ti, why, sizeof why), why);
     if (!have && ti->known && !ti->live) {
-        const char *st = status_of_state(ti->t.state);
-        snprintf(reason, sizeof reason, "the task ended without an end record (Slurm: %s, exit %d:%d, job %ld)",
-                 ti->t.state, ti->t.exit_code, ti->t.signal, ti->t.job_id);
+        const char *st = task_status(e, ti, why, sizeof why);
+        snprintf(reason, sizeof reason, "%.96s; no end record", why);
         write_end_record(dir, st, reason, ti, NULL);
         have = result_read(dir, &res) == 0;
     }
-    if (have) {
+    /* A cancelled record with a live task is an attempt already submitted
+     * again and not started yet (or one just writing its record): waiting
+     * for it, not submitting it once more, keeps a trial from running
+     * twice when the driver steps faster than Slurm starts tasks (cron,
+     * hpo drive by hand). */
+    int again = have && strcmp(res.status, HPO_STATUS_CANCELLED) == 0 && ti->known && ti->live;
+    if (have && !again) {
         if (retry_instead(e->spec, dir, &res) || strcmp(res.status, HPO_STATUS_CANCELLED) == 0)
             p->rerun[p->n_rerun++] = t->index;
         else p->ended++;

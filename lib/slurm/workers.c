@@ -4,6 +4,7 @@
 #include "slurm/workers.h"
 #include "executors/executor.h"
 #include "slurm/rounds.h"
+#include "store/journal.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static char *state_path(const hpo_experiment *e) { return path_join(e->dir, "workers.state"); }
 
@@ -148,6 +150,78 @@ int slurm_submit_workers(hpo_experiment *e, const hpo_slurm_api *api, long finis
     }
     free(path); free(time_opt); free(out); free(wdir);
     free(array); free(name); free(signal); free(script);
+    return r;
+}
+
+typedef struct preempted_task {
+    long job_id;
+    char why[128];
+} preempted_task;
+
+/* The preempted tasks of the last few worker arrays (output in
+ * EXP/workers/slurm-A_a.out). */
+static int preempted_tasks(hpo_experiment *e, const hpo_slurm_api *api, preempted_task **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    hpo_worker_array *a = NULL;
+    int na = 0, r = slurm_workers_read(e, &a, &na);
+    for (int k = na > 8 ? na - 8 : 0; r == 0 && k < na; k++) {
+        hpo_slurm_task *tasks = NULL;
+        int nt = 0;
+        r = api->tasks(a[k].id, &tasks, &nt);
+        for (int i = 0; r == 0 && i < nt; i++) {
+            if (tasks[i].task < 0 || !slurm_state_is_final(tasks[i].state)) continue;
+            char *path = xasprintf("%s/workers/slurm-%ld_%d.out", e->dir, a[k].id, tasks[i].task), why[128];
+            slurm_task_status(path, &tasks[i], why, sizeof why);
+            free(path);
+            if (!reason_is_preempted(why)) continue;
+            *out = xrealloc(*out, sizeof **out * (size_t)(*n + 1));
+            (*out)[*n].job_id = tasks[i].job_id;
+            snprintf((*out)[(*n)++].why, sizeof (*out)->why, "%s", why);
+        }
+        free(tasks);
+    }
+    free(a);
+    return r;
+}
+
+/* Correct the record in dir if a preempted task wrote it. */
+static int correct_if_preempted(const char *dir, const preempted_task *p, int np)
+{
+    hpo_trial_result res;
+    if (result_read(dir, &res) != 0) return 0;
+    for (int k = 0; k < np; k++)
+        if (res.slurm_job_id == p[k].job_id) return slurm_correct_record(dir, &res, HPO_STATUS_CANCELLED, p[k].why);
+    return 0;
+}
+
+int slurm_workers_preempted(hpo_experiment *e, const hpo_slurm_api *api, int *n_marked)
+{
+    *n_marked = 0;
+    preempted_task *p = NULL;
+    int np = 0, r = preempted_tasks(e, api, &p, &np);
+    /* Trial ids are dense from 0: stop at the first without a directory. */
+    for (long id = 0; r == 0 && np > 0; id++) {
+        char *dir = experiment_trial_dir(e, id);
+        if (!path_exists(dir)) { free(dir); break; }
+        int fd = -1;
+        /* The trial's own record only while nobody runs it: a runner
+         * taking it over moves it to attempt-N/ under this lock. */
+        if (experiment_trial_lock(e, id, 0, &fd) == 0) {
+            *n_marked += correct_if_preempted(dir, p, np);
+            close(fd);
+        }
+        for (int k = 1;; k++) {
+            char *adir = xasprintf("%s/attempt-%d", dir, k);
+            int there = path_exists(adir);
+            if (there) *n_marked += correct_if_preempted(adir, p, np);
+            free(adir);
+            if (!there) break;
+        }
+        free(dir);
+    }
+    free(p);
     return r;
 }
 

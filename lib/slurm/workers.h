@@ -38,6 +38,14 @@ int slurm_workers_live(hpo_experiment *e, const hpo_slurm_api *api, long *ids, i
 int slurm_submit_workers(hpo_experiment *e, const hpo_slurm_api *api, long finished, long planned,
                          long *id, int dry_run);
 
+/* Worker tasks that Slurm preempted: the records their trials' runners
+ * left (a plain cancellation: SIGTERM) are corrected to preempted
+ * (slurm_correct_record), in the trial's own record when nobody runs it
+ * (under its trial lock) or in the attempt-N/ that a worker that took it
+ * over has archived.  Then the preemption is held neither against the
+ * trial's retries nor as a failure.  *n_marked counts records rewritten. */
+int slurm_workers_preempted(hpo_experiment *e, const hpo_slurm_api *api, int *n_marked);
+
 /* Cancel every live worker array; *n_cancelled counts them. */
 int slurm_cancel_workers(hpo_experiment *e, const hpo_slurm_api *api, int *n_cancelled);
 

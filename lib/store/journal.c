@@ -112,9 +112,9 @@ static int ends_torn(int fd)
 }
 
 /* Frame payload as "<crc hex8> <payload>\n" and append it with ONE write(),
- * then fsync.  buf has 10 free bytes before the payload (at buf + 10) and
- * one after it, so no copy is needed. */
-static int append_framed(int fd, char *buf, size_t plen)
+ * then fsync if `sync`.  buf has 10 free bytes before the payload (at
+ * buf + 10) and one after it, so no copy is needed. */
+static int append_framed(int fd, char *buf, size_t plen, int sync)
 {
     char *payload = buf + 10;
     char hex[9];
@@ -137,9 +137,7 @@ static int append_framed(int fd, char *buf, size_t plen)
     if (w < 0 || (size_t)w != len)
         return hpo_error(HPO_EIO, "journal: cannot append: %s",
                          w < 0 ? strerror(errno) : "short write");
-    if (fsync(fd) != 0 && errno != EINVAL)   /* EINVAL: a pipe or the like */
-        return hpo_error(HPO_EIO, "journal: cannot fsync: %s", strerror(errno));
-    return HPO_OK;
+    return sync ? journal_sync(fd) : HPO_OK;
 }
 
 int journal_open(const char *dir, int *fd)
@@ -163,7 +161,7 @@ int journal_open(const char *dir, int *fd)
     return HPO_OK;
 }
 
-int journal_append_report(int fd, long step, double time, const char *metric, double value)
+static int append_report(int fd, long step, double time, const char *metric, double value, int sync)
 {
     if (!metric || !metric_name_ok(metric, strnlen(metric, HPO_METRIC_MAX)))
         return hpo_error(HPO_EINVAL, "invalid metric name '%.40s': want " HPO_METRIC_GRAMMAR,
@@ -176,7 +174,26 @@ int journal_append_report(int fd, long step, double time, const char *metric, do
     int plen = snprintf(buf + 10, sizeof buf - 11, "r %ld %s %s %s", step, t, metric, v);
     if (plen < 0 || (size_t)plen >= sizeof buf - 11)
         return hpo_error(HPO_ERROR, "journal: report line too long");
-    return append_framed(fd, buf, (size_t)plen);
+    return append_framed(fd, buf, (size_t)plen, sync);
+}
+
+int journal_append_report(int fd, long step, double time, const char *metric, double value)
+{
+    return append_report(fd, step, time, metric, value, 1);
+}
+
+int journal_write_report(int fd, long step, double time, const char *metric, double value)
+{
+    return append_report(fd, step, time, metric, value, 0);
+}
+
+double journal_sync_interval(void)
+{
+    const char *v = getenv("HPO_JOURNAL_SYNC_MS");
+    char *end;
+    long ms = v && *v ? strtol(v, &end, 10) : 200;
+    if (v && *v && (*end || ms < 0)) ms = 200;
+    return (double)ms / 1000.0;
 }
 
 int journal_append_event(int fd, const char *text)
@@ -189,16 +206,15 @@ int journal_append_event(int fd, const char *text)
     size_t k = utf8_cut(text, n, EVENT_MAX);
     for (size_t i = 0; i < k; i++)
         buf[12 + i] = (text[i] == '\n' || text[i] == '\r') ? ' ' : text[i];
-    int r = append_framed(fd, buf, 2 + k);
+    int r = append_framed(fd, buf, 2 + k, 1);
     free(buf);
     return r;
 }
 
-void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, const char *metric,
-                       const char *value_text, size_t value_len)
+void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, size_t tlen,
+                       const char *metric, size_t mlen, const char *value_text, size_t value_len)
 {
-    size_t mlen = strnlen(metric, HPO_METRIC_MAX), tlen = strlen(time_text);
-    if (!metric_name_ok(metric, mlen) || value_len == 0 || value_len >= 64) return;
+    if (!metric_name_ok(metric, mlen) || tlen == 0 || tlen >= 64 || value_len == 0 || value_len >= 64) return;
     size_t need = 10 + 2 + 21 + 1 + tlen + 1 + mlen + 1 + value_len + 1;
     if (b->len + need + 1 > b->cap) {
         b->cap = (b->len + need + 1) * 2;
@@ -254,7 +270,7 @@ void journal_batch_free(hpo_journal_batch *b)
 
 int journal_sync(int fd)
 {
-    if (fsync(fd) != 0 && errno != EINVAL)
+    if (fsync(fd) != 0 && errno != EINVAL)   /* EINVAL: a pipe or the like */
         return hpo_error(HPO_EIO, "journal: cannot fsync: %s", strerror(errno));
     return HPO_OK;
 }
@@ -481,6 +497,16 @@ int status_is_terminal(const char *status)
 {
     if (!status || !*status) return 0;
     return strcmp(status, HPO_STATUS_PLANNED) != 0 && strcmp(status, HPO_STATUS_RUNNING) != 0;
+}
+
+int reason_is_preempted(const char *reason)
+{
+    return strncmp(reason, HPO_REASON_PREEMPTED, strlen(HPO_REASON_PREEMPTED)) == 0;
+}
+
+int result_is_preempted(const hpo_trial_result *r)
+{
+    return strcmp(r->status, HPO_STATUS_CANCELLED) == 0 && reason_is_preempted(r->reason);
 }
 
 void journal_number_steps(hpo_report_rec *recs, size_t n)

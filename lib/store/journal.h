@@ -1,9 +1,7 @@
 /*
  * journal.h -- a trial's durable record, in EXP/trials/tNNNNNN/.
  *
- *   journal   one line per event, appended with one write() of whole lines
- *             (fsync'd at once, or group-committed by the trial runner,
- *             see trial/runner.h):
+ *   journal   one line per event, appended with one write() of whole lines:
  *               "<crc32 hex8> <payload>\n"
  *             where payload is "r STEP TIME METRIC VALUE" for a metric report
  *             (the only kind the store reads) or "e TEXT" for a free-form
@@ -14,6 +12,17 @@
  *
  * Both the trial runner and `hpo report`/hpo_report() (from the trial's own
  * processes) append to the same journal: O_APPEND keeps whole lines apart.
+ *
+ * Durability, by group commit: every report is written to the journal as
+ * soon as it is made (a stdout line as soon as it is read), so a kill of
+ * any process -- the trial, its runner, `hpo run` -- loses none that was
+ * made.  fsync comes at most every $HPO_JOURNAL_SYNC_MS (default 200 ms):
+ * the trial runner fsyncs the journal when it has grown since its last
+ * fsync, whoever wrote to it, and always before the trial's result is
+ * written; hpo_report() fsyncs when its process's last fsync is older than
+ * that (so the first report of a process, and every lone one, is fsync'd
+ * at once).  A crash of the machine itself loses at most the reports of the
+ * last interval.
  */
 #ifndef HPO_JOURNAL_H
 #define HPO_JOURNAL_H
@@ -41,6 +50,13 @@ typedef struct hpo_report_rec {
 #define HPO_STATUS_CANCELLED "cancelled"
 #define HPO_STATUS_PRUNED    "pruned"
 
+/* The reason of a cancelled attempt that Slurm preempted starts with this
+ * word (written in one place: slurm_task_status(), slurm/rounds.h).  It
+ * runs again like any cancelled attempt, but does not count against the
+ * retry policy (trial_counted_attempts, trial/runner.h): a preemption is
+ * the cluster's doing, not the config's, however often it happens. */
+#define HPO_REASON_PREEMPTED "preempted"
+
 /* The end record of a trial. */
 typedef struct hpo_trial_result {
     char status[16];
@@ -58,6 +74,10 @@ typedef struct hpo_trial_result {
 int journal_open(const char *dir, int *fd);
 /* Append one metric report; fsync'd before returning. */
 int journal_append_report(int fd, long step, double time, const char *metric, double value);
+/* The same, written at once but not fsync'd: the caller group-commits. */
+int journal_write_report(int fd, long step, double time, const char *metric, double value);
+/* The group commit interval, $HPO_JOURNAL_SYNC_MS (default 200 ms), in s. */
+double journal_sync_interval(void);
 /* Many reports appended at once, in one write() of whole lines, and not
  * fsync'd: the caller group-commits with journal_sync() (the trial runner,
  * for metric lines on stdout).  Values are kept as the text they were
@@ -66,8 +86,8 @@ typedef struct hpo_journal_batch {
     char *buf;
     size_t len, cap;
 } hpo_journal_batch;
-void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, const char *metric,
-                       const char *value_text, size_t value_len);
+void journal_batch_add(hpo_journal_batch *b, long step, const char *time_text, size_t time_len,
+                       const char *metric, size_t metric_len, const char *value_text, size_t value_len);
 int journal_batch_write(int fd, hpo_journal_batch *b);
 void journal_batch_free(hpo_journal_batch *b);
 /* fsync the journal. */
@@ -93,5 +113,10 @@ int result_read(const char *dir, hpo_trial_result *r);
 
 /* Whether a status is final (everything but planned and running). */
 int status_is_terminal(const char *status);
+
+/* Whether a reason says preempted (HPO_REASON_PREEMPTED), and whether an
+ * end record is a preempted attempt (cancelled for that reason). */
+int reason_is_preempted(const char *reason);
+int result_is_preempted(const hpo_trial_result *r);
 
 #endif

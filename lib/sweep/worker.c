@@ -140,7 +140,7 @@ static int take_orphan(worker *w, const hpo_store *st, take *k)
         char *dir = experiment_trial_dir(w->e, t[i].trial_id);
         hpo_trial_result prev;
         int done = result_read(dir, &prev) == 0 && strcmp(prev.status, HPO_STATUS_CANCELLED) != 0;
-        int lost = trial_earlier_attempts(dir);
+        int lost = trial_counted_attempts(dir);
         free(dir);
         /* Cut off each time (its worker died, was cancelled or ran out of
          * time): not the config's fault, so the retry policy of node

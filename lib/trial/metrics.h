@@ -17,14 +17,18 @@
 
 typedef struct hpo_metric_kv {
     char name[HPO_METRIC_MAX];
-    double value;
+    size_t name_len;
     const char *text;          /* the value as written on the line (not NUL-terminated) */
     size_t text_len;
 } hpo_metric_kv;
 
 /* Parse one line (without its newline; not necessarily NUL-terminated).
  * Returns the number of metrics put in out[0..max) (0 if the line is not a
- * report), and sets *step (-1 when the line has no step=). */
+ * report), and sets *step (-1 when the line has no step=).  Values are
+ * checked, not converted: the trial runner journals their text. */
 int metrics_parse_line(const char *line, size_t len, hpo_metric_kv *out, int max, long *step);
+
+/* The value of a metric metrics_parse_line() found (its text, converted). */
+double metrics_kv_value(const hpo_metric_kv *kv);
 
 #endif

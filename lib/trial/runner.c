@@ -30,6 +30,11 @@
 extern char **environ;
 
 #define LINE_MAX_PARSED 65536   /* longer stdout lines are kept, not parsed */
+/* The trial's stdout is read in chunks of up to this many bytes, from a
+ * pipe made as large (F_SETPIPE_SZ, where allowed): a trial that prints
+ * fast fills it while the runner parses the last chunk, instead of waiting
+ * on a 64 KiB pipe, and each read() brings thousands of lines at once. */
+#define PUMP_CHUNK (1 << 20)
 
 /* ---- argv and environment ---------------------------------------------- */
 
@@ -250,36 +255,33 @@ static void archive_attempt(const char *dir)
 }
 
 /* Record the complete stdout lines in buf[0..*len) as metric reports and
- * keep the incomplete tail.  A line that overflows the buffer is skipped
- * up to its end (*skipping). */
-static int parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
+ * keep the incomplete tail.  A line longer than LINE_MAX_PARSED is not
+ * parsed: its start is dropped once that much of it is held, and the rest
+ * skipped up to its end (*skipping). */
+static void parse_stdout_lines(int jfd, char *buf, size_t *len, int *skipping)
 {
     static hpo_journal_batch batch;
-    size_t start = 0;
-    int any = 0;
     char t[32];
     format_double(t, sizeof t, now_wall());   /* one time for the lines of one read() */
-    for (size_t i = 0; i < *len; i++) {
-        if (buf[i] != '\n') continue;
-        if (!*skipping) {
+    size_t tlen = strlen(t);
+    char *p = buf, *end = buf + *len, *nl;
+    for (; (nl = memchr(p, '\n', (size_t)(end - p))) != NULL; p = nl + 1) {
+        if (!*skipping && (size_t)(nl - p) <= LINE_MAX_PARSED) {
             hpo_metric_kv kv[64];
             long step = -1;
-            int n = metrics_parse_line(buf + start, i - start, kv, 64, &step);
-            for (int k = 0; k < n; k++) journal_batch_add(&batch, step, t, kv[k].name, kv[k].text, kv[k].text_len);
-            any |= n > 0;
+            int n = metrics_parse_line(p, (size_t)(nl - p), kv, 64, &step);
+            for (int k = 0; k < n; k++) journal_batch_add(&batch, step, t, tlen, kv[k].name, kv[k].name_len, kv[k].text, kv[k].text_len);
         }
         *skipping = 0;
-        start = i + 1;
     }
     /* All the lines of one read() in one append; fsync'd by pump_output. */
     journal_batch_write(jfd, &batch);
-    memmove(buf, buf + start, *len - start);
-    *len -= start;
-    if (*len == LINE_MAX_PARSED) {   /* an overlong line: drop what we have */
+    *len = (size_t)(end - p);
+    memmove(buf, p, *len);
+    if (*len >= LINE_MAX_PARSED) {   /* an overlong line: drop what we have */
         *len = 0;
         *skipping = 1;
     }
-    return any;
 }
 
 /* SIGKILL every process left under this runner (its children: with the
@@ -331,20 +333,6 @@ static double stop_grace_s(void)
     return s;
 }
 
-/* Group commit of the journal: fsync at most every $HPO_JOURNAL_SYNC_MS
- * (default 200 ms) while reports come in, and once more when the trial's
- * output ends (before its result is written).  A kill of any process loses
- * no report (each is written at once); a crash of the machine loses at most
- * the reports of the last interval. */
-static double journal_sync_interval(void)
-{
-    const char *v = getenv("HPO_JOURNAL_SYNC_MS");
-    char *end;
-    long ms = v && *v ? strtol(v, &end, 10) : 200;
-    if (v && *v && (*end || ms < 0)) ms = 200;
-    return (double)ms / 1000.0;
-}
-
 /* The last non-empty line of the trial's stderr, for the failure reason. */
 static void last_stderr_line(const char *dir, char *out, size_t n)
 {
@@ -379,11 +367,23 @@ int trial_earlier_attempts(const char *dir)
     }
 }
 
+int trial_counted_attempts(const char *dir)
+{
+    int n = trial_earlier_attempts(dir), counted = 0;
+    for (int k = 1; k <= n; k++) {
+        char *a = xasprintf("%s/attempt-%d", dir, k);
+        hpo_trial_result prev;
+        counted += !(result_read(a, &prev) == 0 && result_is_preempted(&prev));
+        free(a);
+    }
+    return counted;
+}
+
 /* spec.retries: a failed attempt with retries left is recorded as
  * cancelled (so it runs again, and is not yet ingested as a failure). */
 static void apply_retries(const hpo_spec *spec, const char *dir, hpo_trial_result *res)
 {
-    int attempt = trial_earlier_attempts(dir) + 1, max = spec_max_attempts(spec, 0);
+    int attempt = trial_counted_attempts(dir) + 1, max = spec_max_attempts(spec, 0);
     if (strcmp(res->status, HPO_STATUS_FAILED) != 0 || attempt >= max) return;
     char reason[128];
     snprintf(reason, sizeof reason, "failed; retrying (attempt %d of %d): %.70s", attempt + 1,
@@ -533,21 +533,27 @@ static void watch_check(watch *w, pid_t pid)
  * exited and the pipe is drained; returns the wait status. */
 static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *w)
 {
-    char *buf = xmalloc(LINE_MAX_PARSED + 1);
+    /* Room for an unfinished line (< LINE_MAX_PARSED), a chunk, and the
+     * '\n' that closes a last line without one. */
+    char *buf = xmalloc(LINE_MAX_PARSED + PUMP_CHUNK + 1);
     size_t len = 0;
     int skipping = 0, status = 0, exited = 0;
     double drain_deadline = 0, sync_every = journal_sync_interval(), last_sync = now_mono();
     double kill_at = 0;   /* when a stopped trial that has not ended gets SIGKILL */
-    int unsynced = 0;
+    struct stat jst;
+    off_t synced_size = fstat(jfd, &jst) == 0 ? jst.st_size : 0;   /* its events are fsync'd */
     for (;;) {
         if (!exited && !kill_at && (cancel_signal || w->pruned)) kill_at = now_mono() + stop_grace_s();
         if (!exited && kill_at && now_mono() >= kill_at) {
             kill(-pid, SIGKILL);   /* it had its grace period to save a checkpoint */
             kill_at = 1e300;
         }
-        if (unsynced && now_mono() - last_sync >= sync_every) {
+        /* Group commit (journal.h): whoever wrote to the journal since the
+         * last fsync (these stdout lines, hpo_report() in a burst), one
+         * fsync covers it, at most every sync_every. */
+        if (now_mono() - last_sync >= sync_every && fstat(jfd, &jst) == 0 && jst.st_size != synced_size) {
             journal_sync(jfd);
-            unsynced = 0;
+            synced_size = jst.st_size;
             last_sync = now_mono();
         }
         if (!exited) watch_check(w, pid);
@@ -564,7 +570,7 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
         struct pollfd pfd = {.fd = pipe_rd, .events = POLLIN};
         int pr = poll(&pfd, 1, 100);
         if (pr <= 0) continue;   /* timeout or EINTR (a forwarded signal) */
-        ssize_t r = read(pipe_rd, buf + len, LINE_MAX_PARSED - len);
+        ssize_t r = read(pipe_rd, buf + len, PUMP_CHUNK);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {   /* every writer closed stdout */
             if (!exited) {
@@ -576,7 +582,7 @@ static int pump_output(pid_t pid, int pipe_rd, int stdout_file, int jfd, watch *
         /* Keep parsing even when the disk is full: the journal matters more. */
         (void)write_all(stdout_file, buf + len, (size_t)r);
         len += (size_t)r;
-        unsynced |= parse_stdout_lines(jfd, buf, &len, &skipping);
+        parse_stdout_lines(jfd, buf, &len, &skipping);
     }
     if (len > 0 && !skipping) {   /* a last line without newline still counts */
         buf[len++] = '\n';
@@ -706,6 +712,9 @@ int trial_run(hpo_experiment *e, int round, int index, int *exit_status)
         r = hpo_error(HPO_EIO, "%s: cannot create output files: %s", dir, strerror(errno));
         goto done;
     }
+    /* Best effort: above /proc/sys/fs/pipe-max-size it fails, and the
+     * default pipe only costs speed. */
+    (void)fcntl(pipefd[0], F_SETPIPE_SZ, PUMP_CHUNK);
     argv = trial_build_argv(e->spec, t);
     env = trial_environment(e, round, t, dir);
 

@@ -35,5 +35,8 @@ void trial_free_argv(char **argv);
 /* How many earlier attempts of the trial in directory `dir` were kept
  * (its attempt-1/, attempt-2/, ... folders). */
 int trial_earlier_attempts(const char *dir);
+/* Those of them that count against the retry policy (spec_max_attempts):
+ * all but the preempted ones (HPO_REASON_PREEMPTED). */
+int trial_counted_attempts(const char *dir);
 
 #endif

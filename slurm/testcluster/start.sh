@@ -23,6 +23,14 @@
 #   SLURM_TEST_MAX_JOB_COUNT   MaxJobCount (default 10000; a cancelled
 #                              1,000-task array holds 1,000 of it until MinJobAge)
 #   SLURM_TEST_START_TIMEOUT   seconds to wait for the node (default 60)
+#   SLURM_TEST_PREEMPT         cancel|requeue: a second partition "high"
+#                              (PriorityTier=2) whose jobs preempt those of
+#                              "hpo" (preempt/partition_prio, PreemptMode
+#                              CANCEL or REQUEUE); unset: no preemption
+#   SLURM_TEST_MEM_KILL        1: memory is a consumable resource (jobs get
+#                              DefMemPerCPU=100 unless they ask) and a job
+#                              over its memory is killed (OverMemoryKill,
+#                              sampled every second; no cgroups needed)
 #
 # The node claims CPUs=16, RealMemory=16000 and 4 GPUs whatever the machine
 # has (SlurmdParameters=config_overrides); the "GPUs" are /dev/null-like
@@ -47,6 +55,10 @@ timeout=${SLURM_TEST_START_TIMEOUT:-60}
 for v in "$min_job_age" "$max_array_size" "$max_job_count" "$timeout" "${SLURM_TEST_PORT_BASE:-0}"; do
     [[ $v =~ ^[0-9]+$ ]] || die "SLURM_TEST_* settings must be whole numbers, got '$v'"
 done
+preempt=${SLURM_TEST_PREEMPT:-}
+case "$preempt" in ''|cancel|requeue) ;; *) die "SLURM_TEST_PREEMPT must be cancel or requeue, got '$preempt'" ;; esac
+mem_kill=${SLURM_TEST_MEM_KILL:-0}
+case "$mem_kill" in 0|1) ;; *) die "SLURM_TEST_MEM_KILL must be 0 or 1, got '$mem_kill'" ;; esac
 
 mkdir -p "$1"
 DIR=$(cd "$1" && pwd -P)
@@ -134,6 +146,26 @@ Name=gpu File=$DIR/dev/gpu[0-3]
 EOF
 
 # ---- slurm.conf ---------------------------------------------------------
+# Memory enforcement without cgroups: jobacct_gather/linux samples each
+# task's RSS every second and OverMemoryKill kills a job past its --mem.
+# Memory must then be a consumable resource (CR_Core_Memory); DefMemPerCPU
+# keeps 16 one-CPU jobs that do not ask for memory fitting at once.
+if [ "$mem_kill" = 1 ]; then
+    acct_gather=$'JobAcctGatherType=jobacct_gather/linux\nJobAcctGatherFrequency=1\nJobAcctGatherParams=OverMemoryKill\nDefMemPerCPU=100'
+    select_params=CR_Core_Memory
+else
+    acct_gather=JobAcctGatherType=jobacct_gather/none
+    select_params=CR_Core
+fi
+# Preemption: a job of partition "high" (higher PriorityTier) that does not
+# fit takes the resources of running "hpo" jobs, which are cancelled or
+# requeued (PreemptMode).  PreemptExemptTime=0: any running job may go.
+preempt_conf=PreemptType=preempt/none high_partition=
+if [ -n "$preempt" ]; then
+    mode=$(echo "$preempt" | tr a-z A-Z)
+    preempt_conf=$'PreemptType=preempt/partition_prio\nPreemptMode='"$mode"$'\nPreemptExemptTime=0'
+    high_partition="PartitionName=high Nodes=ALL MaxTime=INFINITE State=UP OverSubscribe=NO PriorityTier=2 PreemptMode=OFF"
+fi
 cat >"$DIR/slurm.conf" <<EOF
 # Test cluster written by slurm/testcluster/start.sh; rewritten on each start.
 ClusterName=hpotest
@@ -160,14 +192,14 @@ PlugStackConfig=$DIR/plugstack.conf
 # nothing.
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
+$acct_gather
 AccountingStorageType=accounting_storage/none
 MpiDefault=none
 # Let the node declare more CPUs/memory/GPUs than the machine has.
 SlurmdParameters=config_overrides
 # Cores only: jobs need not ask for memory, 16 one-CPU tasks fit at once.
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+SelectTypeParameters=$select_params
 GresTypes=gpu
 
 # A DOWN node comes back by itself once slurmd registers again.
@@ -190,9 +222,11 @@ MessageTimeout=10
 # tick, so a 4-task array starts ~1 s after sbatch and a throttled array
 # (%N) refills once a second.
 SchedulerParameters=batch_sched_delay=0
+$preempt_conf
 
 NodeName=$node NodeAddr=127.0.0.1 CPUs=16 RealMemory=16000 Gres=gpu:4 State=UNKNOWN
-PartitionName=hpo Default=YES Nodes=ALL MaxTime=INFINITE State=UP OverSubscribe=NO
+PartitionName=hpo Default=YES Nodes=ALL MaxTime=INFINITE State=UP OverSubscribe=NO PriorityTier=1
+$high_partition
 EOF
 # An empty SPANK stack, so /etc/slurm/plugstack.conf (whatever Debian or
 # the admin put there) is not loaded.

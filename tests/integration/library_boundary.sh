@@ -47,7 +47,7 @@ san=""
 [ "${SAN:-}" = 1 ] && san="-fsanitize=address,undefined"
 mkdir "$TMP/trial"
 # static: the archive alone, then as pkg-config --static says
-cc $san -o "$TMP/t-static" "$TMP/t.c" -I"$P/include" "$P/lib/libhpo.a" $(pkg-config --libs-only-other --static hpo) -lz -lm \
+cc $san -o "$TMP/t-static" "$TMP/t.c" -I"$P/include" "$P/lib/libhpo.a" $(pkg-config --libs-only-other --static hpo) -ldeflate -lm \
     || fail "a program defining common names does not link against libhpo.a"
 HPO_JOURNAL="$TMP/trial/journal" "$TMP/t-static" || fail "static: hpo_report failed"
 # shared

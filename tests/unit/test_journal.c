@@ -79,6 +79,47 @@ static size_t frame(char *out, const char *payload, size_t plen)
     return 10 + plen;
 }
 
+/* The checksum is the CRC-32 of zlib and Python's zlib.crc32 (what other
+ * readers of the journal check): its standard check value, and a line the
+ * runner wrote. */
+static void test_crc32_is_zlibs(void **state)
+{
+    (void)state;
+    assert_int_equal(crc32_of("123456789", 9), 0xCBF43926u);
+    assert_int_equal(crc32_of("", 0), 0);
+    /* zlib.crc32(b"r 0 1795966382.5738666 loss 1.000000") */
+    assert_int_equal(crc32_of("r 0 1795966382.5738666 loss 1.000000", 36), 0xa6006d42u);
+}
+
+/* Numbers are written in the fewest digits (at least 6) that read back
+ * exactly: known texts, then for many values that they read back and that
+ * one digit fewer would not. */
+static void test_format_double_shortest(void **state)
+{
+    (void)state;
+    static const struct { double v; const char *text; } known[] = {
+        {0.1, "0.1"}, {0.7963199610821903, "0.7963199610821903"}, {1.0 / 3.0, "0.3333333333333333"},
+        {1795966382.5738666, "1795966382.5738666"}, {1e13, "1e+13"}, {123456789012.0, "123456789012"},
+        {-2.5, "-2.5"}, {0.0, "0"}, {NAN, "nan"}, {-INFINITY, "-inf"},
+    };
+    char buf[40], fewer[40];
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        format_double(buf, sizeof buf, known[i].v);
+        assert_string_equal(buf, known[i].text);
+    }
+    for (long i = 1; i < 200000; i++) {
+        double v = i % 2 ? 1.0 / (double)i : 1795966382.0 + (double)i * 1e-7;
+        format_double(buf, sizeof buf, v);
+        assert_true(strtod(buf, NULL) == v);
+        int digits = 0;
+        for (const char *c = buf; *c && *c != 'e'; c++) digits += *c >= '0' && *c <= '9';
+        for (const char *c = buf; *c == '0' || *c == '.'; c++) digits -= *c == '0';   /* leading zeros */
+        if (digits <= 6) continue;
+        snprintf(fewer, sizeof fewer, "%.*g", digits - 1, v);
+        if (strtod(fewer, NULL) == v) fail_msg("%s: %s is shorter and reads back too", buf, fewer);
+    }
+}
+
 /* Values whose text form is tricky: all must come back bit for bit. */
 static const double tricky[] = {
     0.0, -0.0, 1.0, 0.1, -2.5, 1e-300, 4.9406564584124654e-324, DBL_MIN, DBL_MAX,
@@ -688,6 +729,8 @@ static void test_hpo_report(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc32_is_zlibs),
+        cmocka_unit_test(test_format_double_shortest),
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_negative_step_is_unnumbered),
         cmocka_unit_test(test_metric_names_checked_at_append),

@@ -90,6 +90,17 @@ static const struct mcase cases[] = {
     {L("a=1234567890123456789012345678901234567890123456789012345678901234567890"),
      NOT_REPORT},                                               /* number too long */
     {L("a=\xc3\xa9"), NOT_REPORT},
+    /* Plain decimals are checked without strtod: its edges. */
+    {L("a=1. b=.5 c=-.5e+3 d=1E400 e=+0e-0"), MAXM, -1,
+     {{"a", 1.0}, {"b", 0.5}, {"c", -500.0}, {"d", INFINITY}}},
+    {L("a=1e"), NOT_REPORT},
+    {L("a=1e+"), NOT_REPORT},
+    {L("a=."), NOT_REPORT},
+    {L("a=-"), NOT_REPORT},
+    {L("a=.e1"), NOT_REPORT},
+    {L("a=1.2.3"), NOT_REPORT},
+    {L("a=1e5.0"), NOT_REPORT},
+    {L("a=--1"), NOT_REPORT},
 };
 
 static void check_case(size_t ci, const struct mcase *c)
@@ -101,16 +112,16 @@ static void check_case(size_t ci, const struct mcase *c)
     hpo_metric_kv out[MAXM];
     long step = 12345;
     int n = metrics_parse_line(line, c->len, out, MAXM, &step);
-    free(line);
     if (n != c->n) fail_msg("case %zu \"%s\": got %d metrics, want %d", ci, c->line, n, c->n);
     if (step != c->step) fail_msg("case %zu \"%s\": got step %ld, want %ld", ci, c->line, step, c->step);
     for (int i = 0; i < n; i++) {
         assert_string_equal(out[i].name, c->want[i].name);
-        double got = out[i].value, want = c->want[i].value;
+        double got = metrics_kv_value(&out[i]), want = c->want[i].value;
         if (isnan(want)) assert_true(isnan(got));
         else if (memcmp(&got, &want, sizeof got) != 0)
             fail_msg("case %zu: %s=%.17g, want %.17g", ci, out[i].name, got, want);
     }
+    free(line);   /* only now: the values are read from the line's text */
 }
 
 static void test_table(void **state)
@@ -131,7 +142,34 @@ static void test_len_bounds_the_line(void **state)
     assert_int_equal(metrics_parse_line(s, 2, out, 2, &step), 0);   /* "a=" */
     assert_int_equal(metrics_parse_line(s, 0, out, 2, &step), 0);
     assert_int_equal(metrics_parse_line("x=12", 3, out, 2, &step), 1);
-    assert_true(out[0].value == 1.0);
+    assert_true(metrics_kv_value(&out[0]) == 1.0);
+}
+
+/* A value counts exactly when strtod reads all of it: every token of up to
+ * 5 characters over the alphabet numbers are made of, and more. */
+static void test_numbers_as_strtod(void **state)
+{
+    (void)state;
+    static const char alpha[] = "01.+-eExna";
+    const size_t k = sizeof alpha - 1;
+    char line[16] = "v=", num[8];
+    for (size_t len = 1; len <= 5; len++) {
+        size_t total = 1;
+        for (size_t i = 0; i < len; i++) total *= k;
+        for (size_t code = 0; code < total; code++) {
+            size_t c = code;
+            for (size_t i = 0; i < len; i++, c /= k) num[i] = alpha[c % k];
+            num[len] = '\0';
+            char *end;
+            strtod(num, &end);
+            int want = end == num + len;
+            memcpy(line + 2, num, len + 1);
+            hpo_metric_kv out[1];
+            long step;
+            if (metrics_parse_line(line, 2 + len, out, 1, &step) != want)
+                fail_msg("\"%s\": strtod reads it %s, the parser says otherwise", num, want ? "whole" : "not whole");
+        }
+    }
 }
 
 /* max 0 or a NULL step are allowed; a non-report resets *step to -1. */
@@ -178,6 +216,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
+        cmocka_unit_test(test_numbers_as_strtod),
         cmocka_unit_test(test_len_bounds_the_line),
         cmocka_unit_test(test_odd_arguments),
         cmocka_unit_test(test_mutations_never_crash),

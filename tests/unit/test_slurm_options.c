@@ -52,11 +52,24 @@ static void test_unset_fields_left_out(void **state)
     slurm_job_options_free(o);
 }
 
+/* slurmctld counts a pending array once per task: so must hpo, to stay
+ * under MaxJobCount (api.h limits()). */
+static void test_array_count(void **state)
+{
+    (void)state;
+    assert_int_equal(slurm_array_count("0-9%4"), 10);
+    assert_int_equal(slurm_array_count("3"), 1);
+    assert_int_equal(slurm_array_count("0-3,7,9-10%2"), 7);
+    assert_int_equal(slurm_array_count("0-15:4"), 4);
+    assert_int_equal(slurm_array_count(""), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_field_in_order),
         cmocka_unit_test(test_unset_fields_left_out),
+        cmocka_unit_test(test_array_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
