@@ -49,7 +49,7 @@ BIN_OBJ  := $(BIN_SRC:%.c=$(BUILD)/%.o)
 TESTS    := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 EXAMPLES := examples/quadratic/quadratic examples/mlp-cuda/mlp
 
-.PHONY: all test install deps bench clean FORCE print-build fuzz soak
+.PHONY: all test install deps bench clean FORCE print-build print-libs fuzz soak
 all: bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)
 
 # Each object depends on the headers it includes (-MMD -MP writes .d files).
@@ -193,9 +193,13 @@ fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 	    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' build/fuzz/$$t.log | sed "s/^/fuzz $$t: /"; \
 	done
 
-# Where this variant builds (for tests that build another variant).
+# Where this variant builds (for tests that build another variant), and
+# what a program linked against its libhpo-internal.a needs (bench_opt).
 print-build:
 	@echo $(BUILD)
+
+print-libs:
+	@echo $(LIBS)
 
 clean:
 	rm -rf build bin/hpo lib/libhpo.a lib/libhpo.so $(EXAMPLES)

@@ -53,8 +53,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 lib=$root/build/release/libhpo-internal.a
 [ -f "$lib" ] || make -C "$root" >&2
-libs="$(pkg-config --libs hdf5) -lhdf5_hl -lyaml -lcrypto -llapacke -lopenblas -ldeflate -lm -ldl -lpthread"
-[ -f /usr/include/slurm/slurm.h ] && libs="$libs -lslurm"
+libs="$(make -s -C "$root" print-libs) -lz"   # -lz: bench_opt reads the gzipped tables
 $CC -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -I"$root/lib" $(pkg-config --cflags hdf5) \
     "$here/bench_opt.c" "$lib" $libs -o "$work/bench_opt"
 

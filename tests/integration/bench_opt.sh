@@ -8,8 +8,9 @@ source tests/integration/common.bash
 build=${HPO_BUILD:-build/release}
 san=""
 [ "${SAN:-}" = 1 ] && san="-fsanitize=address,undefined"
-libs="$(pkg-config --libs hdf5) -lhdf5_hl -lyaml -lcrypto -llapacke -lopenblas -lz -lm -ldl -lpthread"
-[[ $build == *-cli ]] || [ ! -f /usr/include/slurm/slurm.h ] || libs="$libs -lslurm"
+cli=""
+[[ $build == *-cli ]] && cli=1
+libs="$(make -s NO_LIBSLURM="$cli" print-libs) -lz"   # -lz: bench_opt reads the gzipped tables
 cc -std=c11 -O1 -D_GNU_SOURCE $san -Ilib $(pkg-config --cflags hdf5) bench/optimizers/bench_opt.c \
     "$build/libhpo-internal.a" $libs -o "$TMP/bench_opt"
 
