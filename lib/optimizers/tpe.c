@@ -89,10 +89,12 @@ static double log_gauss_mass(double a, double b)
         double z = 0.5 * (a + b);
         return log(b - a) - LOG_SQRT_2PI - 0.5 * z * z;
     }
-    double m;
-    if (b <= 0) m = 0.5 * (erfc(-b * M_SQRT1_2) - erfc(-a * M_SQRT1_2));
-    else if (a >= 0) m = 0.5 * (erfc(a * M_SQRT1_2) - erfc(b * M_SQRT1_2));
-    else m = 1.0 - 0.5 * erfc(-a * M_SQRT1_2) - 0.5 * erfc(b * M_SQRT1_2);
+    /* A bin beyond 38 sigma: erfc() would underflow below 1e-300 (the
+     * fallback below), so it is not called. */
+    double m = 0;
+    if (b <= 0 && b >= -38) m = 0.5 * (erfc(-b * M_SQRT1_2) - erfc(-a * M_SQRT1_2));
+    else if (a >= 0 && a <= 38) m = 0.5 * (erfc(a * M_SQRT1_2) - erfc(b * M_SQRT1_2));
+    else if (a < 0 && b > 0) m = 1.0 - 0.5 * erfc(-a * M_SQRT1_2) - 0.5 * erfc(b * M_SQRT1_2);
     if (m > 1e-300) return log(m);
     double z = a > 0 ? a : b < 0 ? b : 0;
     return log(b - a) - LOG_SQRT_2PI - 0.5 * z * z;
@@ -107,16 +109,18 @@ static double int_mass_bound(double logc, double za, double zb, double log_width
     return logc + log_width - LOG_SQRT_2PI - 0.5 * z * z;
 }
 
-/* log of the mass of N(mu, sigma) on [0,1]: the truncation's normaliser. */
-static double log_z(double mu, double sigma)
+/* The mass of N(mu, sigma) on [0,1] for mu in [0,1], sigma <= 1 (so at
+ * least 0.34): the truncation's normaliser.  A tail beyond 8.5 sigma holds
+ * < 1e-16 (below the rounding of a mass near 1): its erfc() is skipped. */
+static double z_mass(double mu, double sigma)
 {
     double a = (0 - mu) / sigma, b = (1 - mu) / sigma;
-    /* A tail beyond 8.5 sigma holds < 1e-16: skip its erfc(). */
-    if (a < -8.5 && b > 8.5) return 0;
-    if (a < -8.5) return log1p(-0.5 * erfc(b * M_SQRT1_2));
-    if (b > 8.5) return log1p(-0.5 * erfc(-a * M_SQRT1_2));
-    return log_gauss_mass(a, b);
+    double below = a < -8.5 ? 0 : 0.5 * erfc(-a * M_SQRT1_2);
+    double above = b > 8.5 ? 0 : 0.5 * erfc(b * M_SQRT1_2);
+    return 1.0 - below - above;
 }
+
+static double log_z(double mu, double sigma) { return log(z_mass(mu, sigma)); }
 
 /* A draw of N(mu, sigma) truncated to [0,1], by rejection (the mass is at
  * least 0.13 for mu in [0,1], sigma <= 3); uniform if it keeps missing,
@@ -300,10 +304,12 @@ static void collect(const hpo_spec *spec, const hpo_history *h, double budget, o
     o->d = s->n;
     for (size_t t = 0; t < h->n; t++) {
         const hpo_trial_row *r = &h->trials[t];
-        if (!same_budget(r->budget, budget) || !(is_ranked(r) || is_bad(r))) continue;
+        if (!same_budget(r->budget, budget)) continue;
+        int ranked = is_ranked(r);   /* once: status compares were a tenth of a proposal */
+        if (!ranked && !is_bad(r)) continue;
         for (int p = 0; p < s->n; p++) values[p] = h->config[p][t];
         encode_keep_nan(s, values, u);
-        double key = is_ranked(r) ? (spec->maximize ? -r->objective : r->objective) : INFINITY;
+        double key = ranked ? (spec->maximize ? -r->objective : r->objective) : INFINITY;
         obs_add(o, u, key);
     }
     free(values);
@@ -561,23 +567,65 @@ static double pick_univariate(const hpo_spec *spec, const tpe_settings *s, const
 
 /* ---- the unconditional parameters jointly: multivariate estimator ------ */
 
+/* One product kernel per observation of the group, plus the prior (last),
+ * over the nd joint dimensions.  With 10,000 trials, scoring candidates
+ * against g is the proposal's hot loop, so the layout serves it:
+ *  - arrays are dimension-major (dim d's values of all m kernels side by
+ *    side), so the loops over kernels are unit-stride and vectorise;
+ *  - whatever does not depend on the candidate is one constant per kernel,
+ *    made once per proposal: the log weight, every dim's truncation
+ *    normaliser (a product of masses, then one log), a float's
+ *    -log(sigma sqrt(2 pi)), a choice's log probability of another
+ *    category.  Per candidate there remain a float's distance, a choice's
+ *    match and an int's bin mass;
+ *  - every kernel but the prior has its dim's one bandwidth (Scott's rule),
+ *    and an int kernel sits on an observed integer's bin centre, so a dim
+ *    has few distinct int kernels: their bin masses (two erfc() each) are a
+ *    table over the distinct centres, made once per candidate, not once per
+ *    kernel -- the same numbers, far fewer calls. */
 typedef struct kden {
     const hpo_space *space;
     int nd;
     const int *dims;       /* parameter index of each dimension */
     size_t m;              /* kernels: observations, then the prior */
-    double *mu;            /* m x nd: unit coordinate (a choice: its category) */
-    double *sigma;         /* m x nd (numeric dims) */
-    double *inv;           /* m x nd: 1 / sigma */
-    double *logc;          /* m x nd: as kde1's logc without the weight */
-    hpo_param_type *type;  /* per dim */
-    int all_float;         /* every dim a float: kden_log_pdf's fast path */
-    double *kconst;        /* per kernel: log weight + the float dims' logc */
-    double *logw, *cum;
+    double *mu;            /* nd x m: unit coordinate (a choice: its category, -1 the prior's uniform) */
+    double *inv;           /* nd x m (numeric dims): 1 / sigma */
+    double *sd;            /* per dim: the observations' bandwidth (the prior's is 1) */
+    double *kconst;        /* per kernel: the terms that do not depend on the candidate */
+    double *cum;           /* cumulative weights, for drawing a kernel */
     double v;              /* categorical smoothing, cat_v() */
-    double *log_same, *log_other;   /* per choice dim: a kernel's log probability of its own
-                                       category and of each other one */
+    double *log_match;     /* per choice dim: log(own category) - log(another), added on a match */
+    size_t *n_centres;     /* per int dim: distinct centres of the observations' kernels */
+    double **centres;      /* per int dim: those centres */
+    uint32_t **centre_of;  /* per int dim, per kernel: its index in centres (the prior: n_centres) */
 } kden;
+
+static double kden_sigma(const kden *k, int d, size_t i) { return i + 1 == k->m ? 1.0 : k->sd[d]; }
+
+/* Int dim d: the distinct centres of the observations' kernels (mu[0..m)),
+ * each kernel's index among them, and their normalisers multiplied into
+ * zprod. */
+static void kden_centres(kden *k, int d, size_t m, double *zprod)
+{
+    const double *mu = k->mu + (size_t)d * k->m;
+    size_t *order = xmalloc(sizeof(size_t) * (m + 1));
+    double *c = xmalloc(sizeof(double) * (m + 1)), *z = xmalloc(sizeof(double) * (m + 1));
+    uint32_t *of = xmalloc(sizeof(uint32_t) * k->m);
+    size_t n = 0;
+    sort_indices(mu, m, order);
+    for (size_t j = 0; j < m; j++) {
+        double x = mu[order[j]];
+        if (n == 0 || x != c[n - 1]) c[n] = x, z[n] = z_mass(x, k->sd[d]), n++;
+        of[order[j]] = (uint32_t)(n - 1);
+    }
+    for (size_t i = 0; i < m; i++) zprod[i] *= z[of[i]];
+    of[m] = (uint32_t)n;
+    k->n_centres[d] = n;
+    k->centres[d] = c;
+    k->centre_of[d] = of;
+    free(order);
+    free(z);
+}
 
 static void kden_build(kden *k, const hpo_space *space, const int *dims, int nd, const obs_set *o,
                        const unsigned char *good, int want, const tpe_settings *s)
@@ -588,25 +636,20 @@ static void kden_build(kden *k, const hpo_space *space, const int *dims, int nd,
     k->nd = nd;
     size_t m = 0;
     for (size_t i = 0; i < o->n; i++) m += good[i] == want;
-    k->m = m + 1;
-    size_t cells = k->m * (size_t)nd;
-    k->mu = xmalloc(sizeof(double) * cells);
-    k->sigma = xmalloc(sizeof(double) * cells);
-    k->inv = xmalloc(sizeof(double) * cells);
-    k->logc = xmalloc(sizeof(double) * cells);
-    k->type = xmalloc(sizeof(hpo_param_type) * (size_t)nd);
-    for (int d = 0; d < nd; d++) k->type[d] = space->params[dims[d]].type;
-    k->logw = xmalloc(sizeof(double) * k->m);
-    k->cum = xmalloc(sizeof(double) * k->m);
-    kernel_log_weights(s, m, k->logw);
+    size_t M = k->m = m + 1;
+    k->mu = xmalloc(sizeof(double) * M * (size_t)nd);
+    k->inv = xmalloc(sizeof(double) * M * (size_t)nd);
+    k->sd = xcalloc((size_t)nd, sizeof(double));
+    k->kconst = xmalloc(sizeof(double) * M);
+    k->cum = xmalloc(sizeof(double) * M);
+    k->log_match = xcalloc((size_t)nd, sizeof(double));
+    k->n_centres = xcalloc((size_t)nd, sizeof(size_t));
+    k->centres = xcalloc((size_t)nd, sizeof(double *));
+    k->centre_of = xcalloc((size_t)nd, sizeof(uint32_t *));
+    kernel_log_weights(s, m, k->kconst);
+    double acc = 0;
+    for (size_t i = 0; i < M; i++) k->cum[i] = acc += exp(k->kconst[i]);
     k->v = cat_v(s, m);
-    k->log_same = xcalloc((size_t)nd, sizeof(double));
-    k->log_other = xcalloc((size_t)nd, sizeof(double));
-    for (int d = 0; d < nd; d++) {
-        double K = space->params[dims[d]].n_choices;
-        k->log_same[d] = log((1.0 + k->v) / (1.0 + K * k->v));
-        k->log_other[d] = log(k->v / (1.0 + K * k->v));
-    }
     /* The kernels' centres: the group's rows, then the prior's. */
     size_t row = 0;
     for (size_t i = 0; i <= o->n; i++) {
@@ -616,53 +659,66 @@ static void kden_build(kden *k, const hpo_space *space, const int *dims, int nd,
             const hpo_param *p = &space->params[dims[d]];
             double u = prior ? 0.5 : o->u[i * (size_t)o->d + (size_t)dims[d]];
             if (isnan(u)) u = 0.5;   /* unconditional: never inactive, but be safe */
-            /* a choice: its category; -1 for the prior's uniform */
-            k->mu[row * (size_t)nd + (size_t)d] = !is_choice(p) ? u : prior ? -1 : category_of(p, u);
+            k->mu[(size_t)d * M + row] = !is_choice(p) ? u : prior ? -1 : category_of(p, u);
         }
         row++;
     }
-    /* Bandwidths per dimension from the group's own spread (Scott's rule,
-     * as BOHB's): they shrink as the good trials cluster, so the search
-     * refines.  Optuna's multivariate bandwidth, 0.2 m^(-1/(d+4)) whatever
-     * the spread, stays wide: in bench/optimizers this rule ended 0.2 to 1
-     * decade lower on every function.  tpe keeps Optuna's magic clip as
-     * the floor, BOHB its own 1e-3. */
+    /* Each kernel's normalisers, multiplied over the dims (each mass is at
+     * least 0.34, z_mass, so a product over hundreds of dims stays far
+     * from underflow), then one log. */
+    double *zprod = xmalloc(sizeof(double) * M);
+    for (size_t i = 0; i < M; i++) zprod[i] = 1.0;
     for (int d = 0; d < nd; d++) {
         const hpo_param *p = &space->params[dims[d]];
-        if (is_choice(p)) continue;
-        double sd = normal_reference(k->mu + d, (size_t)nd, m, nd);
-        if (s->bohb_min == 0) sd = clip(sd, min_sigma(m), 1.0);
-        for (size_t i = 0; i < k->m; i++) {
-            size_t c = i * (size_t)nd + (size_t)d;
-            k->sigma[c] = i == m ? 1.0 : sd;
-            k->inv[c] = 1.0 / k->sigma[c];
-            double lz = log_z(k->mu[c], k->sigma[c]);
-            k->logc[c] = is_int(p) ? -lz : -log(k->sigma[c]) - lz - LOG_SQRT_2PI;
+        double *mu = k->mu + (size_t)d * M, *inv = k->inv + (size_t)d * M;
+        if (is_choice(p)) {
+            double K = p->n_choices;
+            double log_same = log((1.0 + k->v) / (1.0 + K * k->v)), log_other = log(k->v / (1.0 + K * k->v));
+            for (size_t i = 0; i < m; i++) k->kconst[i] += log_other;
+            k->kconst[m] -= log(K);
+            k->log_match[d] = log_same - log_other;
+            continue;
         }
+        /* Bandwidths per dimension from the group's own spread (Scott's
+         * rule, as BOHB's): they shrink as the good trials cluster, so the
+         * search refines.  Optuna's multivariate bandwidth, 0.2 m^(-1/(d+4))
+         * whatever the spread, stays wide: in bench/optimizers this rule
+         * ended 0.2 to 1 decade lower on every function.  tpe keeps
+         * Optuna's magic clip as the floor, BOHB its own 1e-3. */
+        double sd = normal_reference(mu, 1, m, nd);
+        if (s->bohb_min == 0) sd = clip(sd, min_sigma(m), 1.0);
+        k->sd[d] = sd;
+        for (size_t i = 0; i < M; i++) inv[i] = 1.0 / kden_sigma(k, d, i);
+        zprod[m] *= z_mass(0.5, 1.0);
+        if (is_int(p)) {
+            kden_centres(k, d, m, zprod);
+            continue;
+        }
+        double lc = -log(sd) - LOG_SQRT_2PI;
+        for (size_t i = 0; i < m; i++) {
+            zprod[i] *= z_mass(mu[i], sd);
+            k->kconst[i] += lc;
+        }
+        k->kconst[m] -= LOG_SQRT_2PI;
     }
-    double acc = 0;
-    for (size_t i = 0; i < k->m; i++) k->cum[i] = acc += exp(k->logw[i]);
-    k->all_float = 1;
-    for (int d = 0; d < nd; d++) k->all_float &= k->type[d] == HPO_PARAM_FLOAT;
-    k->kconst = xmalloc(sizeof(double) * k->m);
-    for (size_t i = 0; i < k->m; i++) {
-        k->kconst[i] = k->logw[i];
-        for (int d = 0; d < nd; d++)
-            if (k->type[d] == HPO_PARAM_FLOAT) k->kconst[i] += k->logc[i * (size_t)nd + (size_t)d];
-    }
+    for (size_t i = 0; i < M; i++) k->kconst[i] -= log(zprod[i]);
+    free(zprod);
 }
 
 static void kden_free(kden *k)
 {
-    free(k->kconst);
-    free(k->inv);
-    free(k->type);
-    free(k->log_same);
-    free(k->log_other);
+    for (int d = 0; d < k->nd; d++) {
+        free(k->centres[d]);
+        free(k->centre_of[d]);
+    }
+    free(k->centres);
+    free(k->centre_of);
+    free(k->n_centres);
+    free(k->log_match);
     free(k->mu);
-    free(k->sigma);
-    free(k->logc);
-    free(k->logw);
+    free(k->inv);
+    free(k->sd);
+    free(k->kconst);
     free(k->cum);
 }
 
@@ -672,16 +728,16 @@ static void kden_sample(const kden *k, hpo_rng *rng, double bandwidth_factor, do
     size_t i = draw_kernel(rng, k->cum, k->m);
     for (int d = 0; d < k->nd; d++) {
         const hpo_param *p = &k->space->params[k->dims[d]];
-        size_t c = i * (size_t)k->nd + (size_t)d;
+        double mu = k->mu[(size_t)d * k->m + i];
         if (is_choice(p)) {
             /* (1 + v) on the kernel's category, v on each: the kernel's own
              * category with probability 1 / (1 + K v), else uniform. */
-            int K = p->n_choices, cat = (int)k->mu[c];
+            int K = p->n_choices, cat = (int)mu;
             if (cat < 0 || rng_uniform(rng) * (1.0 + K * k->v) >= 1.0) cat = (int)rng_below(rng, (uint64_t)K);
             u[k->dims[d]] = unit_of_category(p, cat);
             continue;
         }
-        double x = trunc_normal(rng, k->mu[c], k->sigma[c] * bandwidth_factor);
+        double x = trunc_normal(rng, mu, kden_sigma(k, d, i) * bandwidth_factor);
         if (is_int(p)) {
             double a, b;
             int_bin(p, x, &a, &b, &x);
@@ -690,83 +746,36 @@ static void kden_sample(const kden *k, hpo_rng *rng, double bandwidth_factor, do
     }
 }
 
-/* Kernel i's log weight plus its log density at the candidate in the float
- * and choice dims (cat[d]: the candidate's category in a choice dim). */
-static double kden_base(const kden *k, size_t i, const double *u, const int *cat)
-{
-    double acc = k->logw[i];
-    if (acc == -INFINITY) return acc;   /* BOHB: no prior */
-    const double *mu = k->mu + i * (size_t)k->nd, *inv = k->inv + i * (size_t)k->nd;
-    const double *logc = k->logc + i * (size_t)k->nd;
-    for (int d = 0; d < k->nd; d++) {
-        if (k->type[d] == HPO_PARAM_FLOAT) {
-            double z = (u[k->dims[d]] - mu[d]) * inv[d];
-            acc += logc[d] - 0.5 * z * z;
-        } else if (k->type[d] == HPO_PARAM_CHOICE) {
-            acc += mu[d] < 0 ? -log((double)k->space->params[k->dims[d]].n_choices)
-                             : cat[d] == (int)mu[d] ? k->log_same[d] : k->log_other[d];
-        }
-    }
-    return acc;
-}
-
-/* Kernel i's log mass of the candidate's bins in the int dims (lw[d]: the
- * bin's log width), or only an upper bound of it (int_mass_bound). */
-static double kden_ints(const kden *k, size_t i, const double *bin_a, const double *bin_b, const double *lw,
-                        int bound)
-{
-    double acc = 0;
-    for (int d = 0; d < k->nd; d++) {
-        if (!is_int(&k->space->params[k->dims[d]])) continue;
-        size_t c = i * (size_t)k->nd + (size_t)d;
-        double za = (bin_a[d] - k->mu[c]) / k->sigma[c], zb = (bin_b[d] - k->mu[c]) / k->sigma[c];
-        acc += bound ? int_mass_bound(k->logc[c], za, zb, lw[d] - log(k->sigma[c]))
-                     : k->logc[c] + log_gauss_mass(za, zb);
-    }
-    return acc;
-}
-
-/* log density at the candidate u (its dims), bins precomputed for ints;
- * `terms` is scratch for k->m values.  With int dims, the prior's term
- * (last kernel) is a floor under the sum: a kernel whose bound lies e^-50
- * below it is skipped without its erfc()s. */
+/* log density at the candidate u (its dims), int bins [bin_a, bin_b]
+ * precomputed; `terms` and `tab` are scratch for k->m values each. */
 static double kden_log_pdf(const kden *k, const double *u, const double *bin_a, const double *bin_b,
-                           double *terms)
+                           double *terms, double *tab)
 {
-    if (k->all_float) {
-        /* The common case, and the hot loop with 10,000 trials: no calls. */
-        int nd = k->nd;
-        for (size_t i = 0; i < k->m; i++) {
-            const double *mu = k->mu + i * (size_t)nd, *inv = k->inv + i * (size_t)nd;
-            double q = 0;
-            for (int d = 0; d < nd; d++) {
-                double z = (u[k->dims[d]] - mu[d]) * inv[d];
-                q += z * z;
-            }
-            terms[i] = k->kconst[i] - 0.5 * q;
-        }
-        return log_sum_exp(terms, k->m);
-    }
-    int *cat = xmalloc(sizeof(int) * (size_t)k->nd);
-    double *lw = xmalloc(sizeof(double) * (size_t)k->nd);
-    int ints = 0;
+    size_t M = k->m;
+    memcpy(terms, k->kconst, sizeof(double) * M);
     for (int d = 0; d < k->nd; d++) {
         const hpo_param *p = &k->space->params[k->dims[d]];
-        if (is_choice(p)) cat[d] = category_of(p, u[k->dims[d]]);
-        if (is_int(p)) lw[d] = log(bin_b[d] - bin_a[d]), ints = 1;
+        const double *mu = k->mu + (size_t)d * M, *inv = k->inv + (size_t)d * M;
+        if (is_choice(p)) {
+            double c = category_of(p, u[k->dims[d]]), match = k->log_match[d];
+            for (size_t i = 0; i < M; i++) terms[i] += mu[i] == c ? match : 0;
+        } else if (is_int(p)) {
+            size_t n = k->n_centres[d];
+            const double *c = k->centres[d];
+            const uint32_t *of = k->centre_of[d];
+            for (size_t j = 0; j < n; j++)
+                tab[j] = log_gauss_mass((bin_a[d] - c[j]) / k->sd[d], (bin_b[d] - c[j]) / k->sd[d]);
+            tab[n] = log_gauss_mass(bin_a[d] - 0.5, bin_b[d] - 0.5);   /* the prior, N(0.5, 1) */
+            for (size_t i = 0; i < M; i++) terms[i] += tab[of[i]];
+        } else {
+            double x = u[k->dims[d]];
+            for (size_t i = 0; i < M; i++) {
+                double z = (x - mu[i]) * inv[i];
+                terms[i] -= 0.5 * z * z;
+            }
+        }
     }
-    size_t last = k->m - 1;
-    terms[last] = kden_base(k, last, u, cat) + kden_ints(k, last, bin_a, bin_b, lw, 0);
-    for (size_t i = 0; i < last; i++) {
-        double base = kden_base(k, i, u, cat);
-        if (base == -INFINITY || (ints && base + kden_ints(k, i, bin_a, bin_b, lw, 1) < terms[last] - 50))
-            terms[i] = -INFINITY;
-        else
-            terms[i] = ints ? base + kden_ints(k, i, bin_a, bin_b, lw, 0) : base;
-    }
-    free(cat);
-    free(lw);
-    return log_sum_exp(terms, k->m);
+    return log_sum_exp(terms, M);
 }
 
 /* Joint pick of dims into u: the best of n_candidates draws from l. */
@@ -780,7 +789,8 @@ static void pick_joint(const hpo_spec *spec, const tpe_settings *s, const obs_se
     double *cand = xmalloc(sizeof(double) * (size_t)space->n);
     double *a = xcalloc((size_t)nd, sizeof(double)), *b = xcalloc((size_t)nd, sizeof(double));
     double best_score = -INFINITY;
-    double *terms = xmalloc(sizeof(double) * (l.m > g.m ? l.m : g.m));
+    size_t most = l.m > g.m ? l.m : g.m;
+    double *terms = xmalloc(sizeof(double) * most), *tab = xmalloc(sizeof(double) * most);
     for (long c = 0; c < s->n_candidates; c++) {
         memcpy(cand, u, sizeof(double) * (size_t)space->n);
         kden_sample(&l, rng, s->bandwidth_factor, cand);
@@ -789,13 +799,14 @@ static void pick_joint(const hpo_spec *spec, const tpe_settings *s, const obs_se
             const hpo_param *p = &space->params[dims[d]];
             if (is_int(p)) int_bin(p, cand[dims[d]], &a[d], &b[d], &centre);
         }
-        double score = kden_log_pdf(&l, cand, a, b, terms) - kden_log_pdf(&g, cand, a, b, terms);
+        double score = kden_log_pdf(&l, cand, a, b, terms, tab) - kden_log_pdf(&g, cand, a, b, terms, tab);
         if (score > best_score || c == 0) {
             best_score = score;
             for (int d = 0; d < nd; d++) u[dims[d]] = cand[dims[d]];
         }
     }
     free(terms);
+    free(tab);
     free(cand);
     free(a);
     free(b);
