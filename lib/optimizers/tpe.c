@@ -133,24 +133,26 @@ static double z_mass(double mu, double sigma)
 
 static double log_z(double mu, double sigma) { return log(z_mass(mu, sigma)); }
 
-/* zprod[i] *= z_mass(mu[i], sigma) for i < n, two at a time where libmvec
- * is.  Arguments are capped at 26 (erfc 6e-296, nothing next to 1; above
- * it libmvec takes its slow path). */
-static void z_mass_times(const double *mu, size_t n, double sigma, double *zprod)
+/* zprod[i] *= z_mass(mu[i], sigma[i * step]) for i < n (step 0: one
+ * sigma for all), two at a time where libmvec is.  Arguments are capped at
+ * 26 (erfc 6e-296, nothing next to 1; above it libmvec takes its slow
+ * path). */
+static void z_mass_times(const double *mu, const double *sigma, size_t step, size_t n, double *zprod)
 {
     size_t i = 0;
 #ifdef HAVE_MVEC
     const __m128d one = _mm_set1_pd(1.0), half = _mm_set1_pd(0.5), cap = _mm_set1_pd(26.0);
-    const __m128d scale = _mm_set1_pd(M_SQRT1_2 / sigma);
+    const __m128d root_half = _mm_set1_pd(M_SQRT1_2);
     for (; i + 2 <= n; i += 2) {
         __m128d m = _mm_loadu_pd(mu + i);
+        __m128d scale = _mm_div_pd(root_half, step ? _mm_loadu_pd(sigma + i) : _mm_set1_pd(sigma[0]));
         __m128d below = _ZGVbN2v_erfc(_mm_min_pd(_mm_mul_pd(m, scale), cap));
         __m128d above = _ZGVbN2v_erfc(_mm_min_pd(_mm_mul_pd(_mm_sub_pd(one, m), scale), cap));
         __m128d z = _mm_sub_pd(one, _mm_mul_pd(half, _mm_add_pd(below, above)));
         _mm_storeu_pd(zprod + i, _mm_mul_pd(_mm_loadu_pd(zprod + i), z));
     }
 #endif
-    for (; i < n; i++) zprod[i] *= z_mass(mu[i], sigma);
+    for (; i < n; i++) zprod[i] *= z_mass(mu[i], sigma[i * step]);
 }
 
 /* A draw of N(mu, sigma) truncated to [0,1], by rejection (the mass is at
@@ -453,11 +455,18 @@ static double cat_v(const tpe_settings *s, size_t m)
 typedef struct kde1 {
     const hpo_param *p;
     size_t m;              /* kernels: observations, then the prior */
-    double *mu, *sigma;
-    double *inv, *log_sigma;   /* 1 / sigma, log sigma: not once per candidate */
+    double *mu, *sigma;    /* as drawn from */
     double *logw;          /* log weights, normalised */
-    double *logc;          /* float: logw - log sigma - log Z - log sqrt(2 pi); int: logw - log Z */
     double *cum;           /* cumulative weights, for drawing a kernel */
+    /* The kernels as scored: the same, except that an int's kernels of
+     * equal mu and sigma are one, their weights summed (the same mixture;
+     * 10,000 trials of a 12-value int have a few dozen distinct kernels,
+     * each bin mass two erfc()).  Drawing keeps them apart, so that the
+     * draws stay what they were.  The prior stays last. */
+    size_t ms;
+    double *smu;           /* int: the merged centres; float: NULL, mu */
+    double *inv, *log_sigma;   /* 1 / sigma, log sigma: not once per candidate */
+    double *logc;          /* float: logw - log sigma - log Z - log sqrt(2 pi); int: logw - log Z */
     double *logp;          /* choice: the log probability of each category */
 } kde1;
 
@@ -477,6 +486,39 @@ static void neighbour_sigmas(size_t n, const double *mu, double *sigma)
         sigma[ord[k]] = s;
     }
     free(ord);
+}
+
+/* An int's kernels as scored (kde1): sorted by mu, then sigma, those
+ * equal in both merged. */
+static void kde1_merge(kde1 *k)
+{
+    size_t n = k->m - 1, ms = 0;   /* the observations; the prior joins last */
+    size_t *by_sigma = xmalloc(sizeof(size_t) * k->m), *order = xmalloc(sizeof(size_t) * k->m);
+    double *key = xmalloc(sizeof(double) * k->m), *w = xmalloc(sizeof(double) * k->m);
+    sort_indices(k->sigma, n, by_sigma);
+    for (size_t j = 0; j < n; j++) key[j] = k->mu[by_sigma[j]];
+    sort_indices(key, n, order);   /* stable: equal mus stay in sigma order */
+    k->smu = xmalloc(sizeof(double) * k->m);
+    for (size_t j = 0; j <= n; j++) {
+        size_t i = j == n ? n : by_sigma[order[j]];
+        if (j == n || ms == 0 || k->mu[i] != k->smu[ms - 1] || k->sigma[i] != k->inv[ms - 1]) {
+            k->smu[ms] = k->mu[i];
+            k->inv[ms] = k->sigma[i];   /* sigma, until the loop below */
+            w[ms++] = 0;
+        }
+        w[ms - 1] += exp(k->logw[i]);
+    }
+    for (size_t j = 0; j < ms; j++) {
+        double sigma = k->inv[j];
+        k->inv[j] = 1.0 / sigma;
+        k->log_sigma[j] = log(sigma);
+        k->logc[j] = log(w[j]) - log_z(k->smu[j], sigma);
+    }
+    k->ms = ms;
+    free(by_sigma);
+    free(order);
+    free(key);
+    free(w);
 }
 
 static void kde1_build(kde1 *k, const tpe_settings *s, const hpo_param *p, const double *x, size_t m)
@@ -512,18 +554,27 @@ static void kde1_build(kde1 *k, const tpe_settings *s, const hpo_param *p, const
     double acc = 0;
     for (size_t i = 0; i < k->m; i++) {
         k->sigma[i] = i == m ? 1.0 : bohb > 0 ? bohb : clip(k->sigma[i], min_sigma(m), 1.0);
-        k->inv[i] = 1.0 / k->sigma[i];
-        k->log_sigma[i] = log(k->sigma[i]);
-        double lz = log_z(k->mu[i], k->sigma[i]);
-        k->logc[i] = is_int(p) ? k->logw[i] - lz : k->logw[i] - k->log_sigma[i] - lz - LOG_SQRT_2PI;
         acc += exp(k->logw[i]);
         k->cum[i] = acc;
+    }
+    if (is_int(p)) {
+        kde1_merge(k);
+        return;
+    }
+    k->ms = k->m;
+    for (size_t i = 0; i < k->m; i++) k->logc[i] = 1.0;   /* the masses, then their logs */
+    z_mass_times(k->mu, k->sigma, 1, k->m, k->logc);
+    for (size_t i = 0; i < k->m; i++) {
+        k->inv[i] = 1.0 / k->sigma[i];
+        k->log_sigma[i] = log(k->sigma[i]);
+        k->logc[i] = k->logw[i] - k->log_sigma[i] - log(k->logc[i]) - LOG_SQRT_2PI;
     }
 }
 
 static void kde1_free(kde1 *k)
 {
     free(k->mu);
+    free(k->smu);
     free(k->sigma);
     free(k->inv);
     free(k->log_sigma);
@@ -576,23 +627,23 @@ static double kde1_log_pdf(const kde1 *k, double u, double *terms)
         int_bin(k->p, u, &a, &b, &c);
         /* The prior (last kernel) first: its term is a floor under the sum,
          * and a kernel whose bound lies e^-50 below it needs no erfc(). */
-        size_t last = k->m - 1;
-        terms[last] = k->logc[last] + log_gauss_mass((a - k->mu[last]) * k->inv[last],
-                                                     (b - k->mu[last]) * k->inv[last]);
+        size_t last = k->ms - 1;
+        terms[last] = k->logc[last] + log_gauss_mass((a - k->smu[last]) * k->inv[last],
+                                                     (b - k->smu[last]) * k->inv[last]);
         double lw = log(b - a);
         for (size_t i = 0; i < last; i++) {
-            double za = (a - k->mu[i]) * k->inv[i], zb = (b - k->mu[i]) * k->inv[i];
+            double za = (a - k->smu[i]) * k->inv[i], zb = (b - k->smu[i]) * k->inv[i];
             if (int_mass_bound(k->logc[i], za, zb, lw - k->log_sigma[i]) < terms[last] - 50) {
                 terms[i] = -INFINITY;
                 continue;
             }
             terms[i] = k->logc[i] + log_gauss_mass(za, zb);
         }
-    } else {
-        for (size_t i = 0; i < k->m; i++) {
-            double z = (u - k->mu[i]) * k->inv[i];
-            terms[i] = k->logc[i] - 0.5 * z * z;
-        }
+        return log_sum_exp(terms, k->ms);
+    }
+    for (size_t i = 0; i < k->m; i++) {
+        double z = (u - k->mu[i]) * k->inv[i];
+        terms[i] = k->logc[i] - 0.5 * z * z;
     }
     return log_sum_exp(terms, k->m);
 }
@@ -760,7 +811,7 @@ static void kden_build(kden *k, const hpo_space *space, const int *dims, int nd,
             continue;
         }
         double lc = -log(sd) - LOG_SQRT_2PI;
-        z_mass_times(mu, m, sd, zprod);
+        z_mass_times(mu, &sd, 0, m, zprod);
         for (size_t i = 0; i < m; i++) k->kconst[i] += lc;
         k->kconst[m] -= LOG_SQRT_2PI;
     }
