@@ -174,17 +174,25 @@ static double trunc_normal(hpo_rng *rng, double mu, double sigma)
 static double log_sum_exp(const double *x, size_t n)
 {
     double max = -INFINITY, sum = 0;
-    for (size_t i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
-    if (max == -INFINITY) return -INFINITY;
     size_t i = 0;
 #ifdef HAVE_MVEC
-    const __m128d top = _mm_set1_pd(max), low = _mm_set1_pd(-50.0);
+    __m128d top = _mm_set1_pd(max);
+    for (; i + 2 <= n; i += 2) top = _mm_max_pd(_mm_loadu_pd(x + i), top);   /* NaN: keeps top, as below */
+    double two[2];
+    _mm_storeu_pd(two, top);
+    max = two[0] > two[1] ? two[0] : two[1];
+#endif
+    for (; i < n; i++) max = x[i] > max ? x[i] : max;
+    if (max == -INFINITY) return -INFINITY;
+    i = 0;
+#ifdef HAVE_MVEC
+    top = _mm_set1_pd(max);
+    const __m128d low = _mm_set1_pd(-50.0);
     __m128d acc = _mm_setzero_pd();
     for (; i + 2 <= n; i += 2) {
         __m128d t = _mm_sub_pd(_mm_loadu_pd(x + i), top), keep = _mm_cmpgt_pd(t, low);
         if (_mm_movemask_pd(keep)) acc = _mm_add_pd(acc, _mm_and_pd(keep, _ZGVbN2v_exp(_mm_max_pd(t, low))));
     }
-    double two[2];
     _mm_storeu_pd(two, acc);
     sum = two[0] + two[1];
 #endif
