@@ -503,26 +503,27 @@ static void kde1_merge(kde1 *k)
     size_t n = k->m - 1, ms = 0;   /* the observations; the prior joins last */
     size_t *by_sigma = xmalloc(sizeof(size_t) * k->m), *order = xmalloc(sizeof(size_t) * k->m);
     double *key = xmalloc(sizeof(double) * k->m), *w = xmalloc(sizeof(double) * k->m);
+    double *sigma = xmalloc(sizeof(double) * k->m);
     sort_indices(k->sigma, n, by_sigma);
     for (size_t j = 0; j < n; j++) key[j] = k->mu[by_sigma[j]];
     sort_indices(key, n, order);   /* stable: equal mus stay in sigma order */
     k->smu = xmalloc(sizeof(double) * k->m);
     for (size_t j = 0; j <= n; j++) {
         size_t i = j == n ? n : by_sigma[order[j]];
-        if (j == n || ms == 0 || k->mu[i] != k->smu[ms - 1] || k->sigma[i] != k->inv[ms - 1]) {
+        if (j == n || ms == 0 || k->mu[i] != k->smu[ms - 1] || k->sigma[i] != sigma[ms - 1]) {
             k->smu[ms] = k->mu[i];
-            k->inv[ms] = k->sigma[i];   /* sigma, until the loop below */
+            sigma[ms] = k->sigma[i];
             w[ms++] = 0;
         }
         w[ms - 1] += exp(k->logw[i]);
     }
     for (size_t j = 0; j < ms; j++) {
-        double sigma = k->inv[j];
-        k->inv[j] = 1.0 / sigma;
-        k->log_sigma[j] = log(sigma);
-        k->logc[j] = log(w[j]) - log_z(k->smu[j], sigma);
+        k->inv[j] = 1.0 / sigma[j];
+        k->log_sigma[j] = log(sigma[j]);
+        k->logc[j] = log(w[j]) - log_z(k->smu[j], sigma[j]);
     }
     k->ms = ms;
+    free(sigma);
     free(by_sigma);
     free(order);
     free(key);
