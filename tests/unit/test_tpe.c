@@ -7,7 +7,8 @@
  * liar makes a round's configs distinct; failed trials are avoided; mode:
  * max is mode: min of the negated objective; the model uses the highest
  * budget with enough trials; the startup design is n_startup points however
- * the rounds fall; bad options name their key; and, statistically
+ * the rounds fall; with a long history of a small int, the picks go to the
+ * good integer; bad options name their key; and, statistically
  * with fixed seeds, TPE beats random search on Branin.
  */
 #include <stdarg.h>
@@ -319,6 +320,42 @@ static void test_beats_random_on_branin(void **state)
     assert_true(uv < rnd);
 }
 
+/* An int of 12 values, a float and a choice, after 300 random trials: the
+ * int's kernels repeat, so tpe.c scores them per distinct centre (a table
+ * jointly, merged kernels univariately); the picks must still go where the
+ * good trials are. */
+static const char *int_space = "  n: {type: int, low: 1, high: 12}\n  x: {type: float, low: 0, high: 1}\n"
+                               "  c: {type: choice, values: [a, b, c]}\n";
+static double int_bowl(const double *v) { return fabs(v[0] - 9) + fabs(v[1] - 0.3) + (v[2] == 2 ? 0 : 1); }
+
+static void test_int_kernels_long_history(void **state)
+{
+    (void)state;
+    const char *algos[] = {"tpe", "{name: tpe, multivariate: false}"};
+    for (int a = 0; a < 2; a++) {
+        sim *s = tpe_new(int_space, algos[a], 5, int_bowl, NULL);
+        hpo_rng rng;
+        rng_seed(&rng, 11, 0, 0);
+        double v[MAXP], vals[64][MAXP];
+        for (int t = 0; t < 300; t++) {
+            space_sample(&s->spec->space, &rng, v);
+            tpe_add(s, v, int_bowl(v), NAN);
+        }
+        int near = 0, at = 0;
+        for (int r = 0; r < 4; r++) {
+            assert_int_equal(tpe_round(s, 8, vals), 8);
+            for (int i = 0; i < 8; i++) {
+                near += fabs(vals[i][0] - 9) <= 1;
+                at += vals[i][0] == 9 && vals[i][2] == 2;
+            }
+        }
+        print_message("%s: %d of 32 picks with n in 8..10, %d at n = 9 and c (random: 8, 1)\n", algos[a], near, at);
+        assert_true(near >= 24);
+        assert_true(at >= 8);
+        sim_free(s);
+    }
+}
+
 static void expect_error(const char *algorithm, const char *message)
 {
     char yaml[512];
@@ -360,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_model_budget),
         cmocka_unit_test(test_startup_across_rounds),
         cmocka_unit_test(test_beats_random_on_branin),
+        cmocka_unit_test(test_int_kernels_long_history),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
