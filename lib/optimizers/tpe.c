@@ -472,8 +472,10 @@ typedef struct kde1 {
      * each bin mass two erfc()).  Drawing keeps them apart, so that the
      * draws stay what they were.  The prior stays last. */
     size_t ms;
-    double *smu;           /* int: the merged centres; float: NULL, mu */
-    double *inv, *log_sigma;   /* 1 / sigma, log sigma: not once per candidate */
+    double *smu;           /* int: the merged centres; float: mu in ascending order */
+    double wide, top;      /* float: the observations' largest sigma and logc */
+    double *inv;           /* 1 / sigma: not once per candidate */
+    double *log_sigma;     /* int: log sigma */
     double *logc;          /* float: logw - log sigma - log Z - log sqrt(2 pi); int: logw - log Z */
     double *logp;          /* choice: the log probability of each category */
 } kde1;
@@ -481,10 +483,9 @@ typedef struct kde1 {
 /* Optuna's univariate bandwidths: each kernel's larger gap to its sorted
  * neighbours (0 and 1 at the ends), the first and last taking their inner
  * gap only; the prior (last) keeps sigma 1. */
-static void neighbour_sigmas(size_t n, const double *mu, double *sigma)
+static void neighbour_sigmas(size_t n, const double *mu, double *sigma, size_t *ord)
 {
-    size_t *ord = xmalloc(sizeof(size_t) * n);
-    sort_indices(mu, n, ord);
+    sort_indices(mu, n, ord);   /* left in ord for the caller */
     for (size_t k = 0; k < n; k++) {
         double left = mu[ord[k]] - (k > 0 ? mu[ord[k - 1]] : 0.0);
         double right = (k + 1 < n ? mu[ord[k + 1]] : 1.0) - mu[ord[k]];
@@ -493,7 +494,6 @@ static void neighbour_sigmas(size_t n, const double *mu, double *sigma)
         if (n >= 2 && k == n - 1) s = left;
         sigma[ord[k]] = s;
     }
-    free(ord);
 }
 
 /* An int's kernels as scored (kde1): sorted by mu, then sigma, those
@@ -530,6 +530,44 @@ static void kde1_merge(kde1 *k)
     free(w);
 }
 
+/* A float's kernels as scored (kde1): the observations' in ascending mu,
+ * the prior last, so that kde1_log_pdf reaches the ones near a candidate
+ * by bisection.  ord: all kernels in ascending mu (neighbour_sigmas). */
+static void kde1_sort(kde1 *k, const size_t *ord)
+{
+    size_t n = k->m - 1;
+    double *inv = xmalloc(sizeof(double) * k->m), *logc = xmalloc(sizeof(double) * k->m);
+    k->smu = xmalloc(sizeof(double) * k->m);
+    k->wide = 0;
+    k->top = -INFINITY;
+    for (size_t j = 0, o = 0; j <= n; j++, o++) {
+        if (j < n && ord[o] == n) o++;   /* the prior: last */
+        size_t i = j < n ? ord[o] : n;
+        k->smu[j] = k->mu[i];
+        inv[j] = k->inv[i];
+        logc[j] = k->logc[i];
+        if (j == n) break;
+        k->wide = k->sigma[i] > k->wide ? k->sigma[i] : k->wide;
+        k->top = k->logc[i] > k->top ? k->logc[i] : k->top;
+    }
+    free(k->inv);
+    free(k->logc);
+    k->inv = inv;
+    k->logc = logc;
+}
+
+/* The first of x[0..n) (ascending) that is >= v, or > v with `above`. */
+static size_t bisect(const double *x, size_t n, double v, int above)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (above ? x[mid] <= v : x[mid] < v) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
 static void kde1_build(kde1 *k, const tpe_settings *s, const hpo_param *p, const double *x, size_t m)
 {
     memset(k, 0, sizeof *k);
@@ -558,7 +596,8 @@ static void kde1_build(kde1 *k, const tpe_settings *s, const hpo_param *p, const
     k->cum = xmalloc(sizeof(double) * k->m);
     memcpy(k->mu, x, sizeof(double) * m);
     k->mu[m] = 0.5;
-    neighbour_sigmas(k->m, k->mu, k->sigma);
+    size_t *ord = xmalloc(sizeof(size_t) * k->m);
+    neighbour_sigmas(k->m, k->mu, k->sigma, ord);
     double bohb = s->bohb_min > 0 ? normal_reference(x, 1, m, 1) : 0;
     double acc = 0;
     for (size_t i = 0; i < k->m; i++) {
@@ -568,16 +607,17 @@ static void kde1_build(kde1 *k, const tpe_settings *s, const hpo_param *p, const
     }
     if (is_int(p)) {
         kde1_merge(k);
-        return;
+    } else {
+        k->ms = k->m;
+        for (size_t i = 0; i < k->m; i++) k->logc[i] = k->sigma[i];   /* sigma Z, then logc */
+        z_mass_times(k->mu, k->sigma, 1, k->m, k->logc);
+        for (size_t i = 0; i < k->m; i++) {
+            k->inv[i] = 1.0 / k->sigma[i];
+            k->logc[i] = k->logw[i] - log(k->logc[i]) - LOG_SQRT_2PI;
+        }
+        kde1_sort(k, ord);
     }
-    k->ms = k->m;
-    for (size_t i = 0; i < k->m; i++) k->logc[i] = 1.0;   /* the masses, then their logs */
-    z_mass_times(k->mu, k->sigma, 1, k->m, k->logc);
-    for (size_t i = 0; i < k->m; i++) {
-        k->inv[i] = 1.0 / k->sigma[i];
-        k->log_sigma[i] = log(k->sigma[i]);
-        k->logc[i] = k->logw[i] - k->log_sigma[i] - log(k->logc[i]) - LOG_SQRT_2PI;
-    }
+    free(ord);
 }
 
 static void kde1_free(kde1 *k)
@@ -650,11 +690,25 @@ static double kde1_log_pdf(const kde1 *k, double u, double *terms)
         }
         return log_sum_exp(terms, k->ms);
     }
-    for (size_t i = 0; i < k->m; i++) {
-        double z = (u - k->mu[i]) * k->inv[i];
-        terms[i] = k->logc[i] - 0.5 * z * z;
+    /* A float: only the kernels within `reach` of u.  Beyond it a kernel's
+     * term is below top - (reach / wide)^2 / 2 = ref - 50, ref being a
+     * term of the sum (the prior's or the nearest kernel's): log_sum_exp
+     * would drop it anyway.  With 10,000 trials most kernels are that far. */
+    size_t n = k->ms - 1, near = bisect(k->smu, n, u, 0), j = 0;
+    double z = (u - k->smu[n]) * k->inv[n], ref = k->logc[n] - 0.5 * z * z;
+    for (size_t i = near > 0 ? near - 1 : 0; i < n && i <= near; i++) {
+        z = (u - k->smu[i]) * k->inv[i];
+        double t = k->logc[i] - 0.5 * z * z;
+        ref = t > ref ? t : ref;
     }
-    return log_sum_exp(terms, k->m);
+    double reach = k->wide * sqrt(2.0 * (k->top - ref + 50 > 0 ? k->top - ref + 50 : 0));
+    for (size_t i = bisect(k->smu, n, u - reach, 0), end = bisect(k->smu, n, u + reach, 1); i < end; i++) {
+        z = (u - k->smu[i]) * k->inv[i];
+        terms[j++] = k->logc[i] - 0.5 * z * z;
+    }
+    z = (u - k->smu[n]) * k->inv[n];
+    terms[j++] = k->logc[n] - 0.5 * z * z;
+    return log_sum_exp(terms, j);
 }
 
 /* Values of parameter p in the rows of group `want` (1 good, 0 bad) where
