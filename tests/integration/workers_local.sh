@@ -144,8 +144,10 @@ t, c = f["trials"][:], f["curves"][:]
 assert len(t) == 2 and (t["status"] == b"completed").all(), t["status"]
 steps = sorted(c[c["trial_id"] == 0]["step"])
 first = open(os.path.join(exp, "trials", "t000000", "attempt-1", "journal")).read().count(" r ")
-# the second attempt went on from the checkpoint: its steps continue the first's
-assert first >= 3 and steps[0] == first + 1 and steps[-1] == 30, (first, steps[:3])
+# the second attempt went on from the checkpoint: its steps continue the
+# first's.  trial.py reports an epoch before it checkpoints it, so a cut
+# between the two reruns that one epoch.
+assert first >= 3 and first <= steps[0] <= first + 1 and steps[-1] == 30, (first, steps[:3])
 print("ok: cut at epoch %d by the time limit, resumed from its checkpoint to 30" % first)
 PY
 
