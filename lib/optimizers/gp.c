@@ -556,9 +556,9 @@ static int gp_propose(const hpo_spec *spec, const hpo_history *h, int round, int
      * round that finishes it fills its other places from the model once
      * every trial so far completed (rounds of 8: 8 Sobol', then 2 and 6
      * picks).  Waiting for n_startup completed trials made it 16 Sobol'
-     * points, and batches of 8 found Hartmann-6's global basin in 8 of
-     * 20 seeds against 14 (bench/optimizers/RESULTS.md).  Past the design,
-     * the model waits for n_startup completed trials as before. */
+     * points, and batches of 8 ended in Hartmann-6's local basin in 17 of
+     * 40 seeds, now 12 (sequential: 10; bench/optimizers/RESULTS.md).
+     * Past the design, the model waits for n_startup completed trials. */
     int k = design_places(h, opt.n_startup, max);
     long need = k > 0 ? (long)h->n : opt.n_startup;
     design_points(spec, h, &rng, 0, k, out);
