@@ -47,6 +47,16 @@ int tpe_pick(const hpo_spec *spec, const hpo_history *h, const tpe_settings *s,
  * than propose twice (optimizer.c). */
 int config_known(const hpo_spec *spec, const hpo_history *h, double **picks, int k, const double *v);
 
+/* The startup design of tpe and gp (optimizer.c): the first n_startup
+ * trials of a sweep, however its rounds fall, are the scrambled Sobol'
+ * points `sobol` would plan (random beyond SOBOL_MAX_DIM parameters).
+ * design_places: how many of a round of max, from its first place on,
+ * still belong to the design (0 once h->n reaches n_startup).
+ * design_points: those configs into out[first..n), the Sobol' index
+ * continuing from the history's trials. */
+int design_places(const hpo_history *h, long n_startup, int max);
+void design_points(const hpo_spec *spec, const hpo_history *h, hpo_rng *rng, int first, int n, hpo_proposal *out);
+
 /* Option helpers with FILE:LINE:COL messages naming the key, beyond
  * spec.h's: every key one of keys[] (NULL-terminated), a number strictly
  * inside (0, 1), true|false, and "algorithm.KEY: WHAT, got VALUE". */

@@ -3,10 +3,12 @@
  */
 #include "optimizers/optimizer.h"
 #include "optimizers/internal.h"
+#include "core/rng.h"
 #include "core/util.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const hpo_optimizer *const optimizers[] = {
@@ -137,6 +139,31 @@ void proposals_fresh(const hpo_spec *spec, hpo_proposal *out, int n)
         out[i].parent_id = -1;
         out[i].bracket = out[i].rung = -1;
     }
+}
+
+int design_places(const hpo_history *h, long n_startup, int max)
+{
+    if ((long)h->n >= n_startup) return 0;
+    return n_startup - (long)h->n < max ? (int)(n_startup - (long)h->n) : max;
+}
+
+void design_points(const hpo_spec *spec, const hpo_history *h, hpo_rng *rng, int first, int n, hpo_proposal *out)
+{
+    int d = spec->space.n;
+    if (d == 0 || d > SOBOL_MAX_DIM) {
+        for (int i = first; i < n; i++) space_sample(&spec->space, rng, out[i].values);
+        return;
+    }
+    hpo_rng scramble;
+    hpo_sobol q;
+    rng_seed(&scramble, spec->seed, 0, 1);   /* `sobol`'s scramble: the same points */
+    sobol_init(&q, d, &scramble);
+    double *u = xmalloc(sizeof(double) * (size_t)d);
+    for (int i = first; i < n; i++) {
+        sobol_point(&q, h->n + (uint64_t)i, u);
+        space_decode(&spec->space, u, out[i].values);
+    }
+    free(u);
 }
 
 static int same_value(double a, double b) { return a == b || (isnan(a) && isnan(b)); }
