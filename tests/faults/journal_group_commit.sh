@@ -37,16 +37,10 @@ kill -9 "$runner" "$run"
 kill -9 -- "-$trial" 2>/dev/null || kill -9 "$trial"
 wait "$run" 2>/dev/null || true   # it was killed: its status is not the point
 $PY - "$j" <<'PY' || fail "the journal lost or tore reports"
-import sys, zlib
-steps = set()
-for line in open(sys.argv[1], "rb").read().split(b"\n"):
-    if not line:
-        continue
-    crc, payload = line.split(b" ", 1)
-    assert int(crc, 16) == zlib.crc32(payload), line
-    f = payload.split()
-    if f[0] == b"r":
-        steps.add(int(f[1]))
+import sys
+sys.path.insert(0, "tests/integration")
+from journal_lines import reports
+steps = {s for _, s, _ in reports(sys.argv[1])}
 assert steps == set(range(50000)), len(steps)
 PY
 # The killed attempt is archived; the trial runs again to its end.

@@ -27,16 +27,10 @@ YAML
 dir=$TMP/exp/trials/t000000
 cmp "$TMP/expected" "$dir/stdout" || fail "the stdout file is not the trial's output"
 $PY - "$dir/journal" <<'PY' || fail "the journal is not the trial's metric lines"
-import sys, zlib
-reports = []
-for line in open(sys.argv[1], "rb").read().split(b"\n"):
-    if not line:
-        continue
-    crc, payload = line.split(b" ", 1)
-    assert int(crc, 16) == zlib.crc32(payload), line
-    f = payload.split()
-    if f[0] == b"r":
-        reports.append((f[3].decode(), int(f[1]), float(f[4])))
+import sys
+sys.path.insert(0, "tests/integration")
+from journal_lines import reports
+reports = reports(sys.argv[1])
 loss = [r for r in reports if r[0] == "loss"]
 assert [r[1] for r in loss] == list(range(100000)), len(loss)
 assert all(v == 1 / (s + 1) for _, s, v in loss)
