@@ -66,4 +66,11 @@ double sim_branin(const double *x);
 double sim_neg_branin(const double *x);
 double sim_tiny(const double *x);
 
+/* The startup design is n_startup (10) Sobol' points in all, however the
+ * rounds fall (optimizer.c, design_points): with `algo` on Branin in
+ * rounds of 8, trials 0-9 are sobol's and 10-15 the model's picks -- not 8
+ * more Sobol' points in the second round because fewer than 10 trials had
+ * completed.  Fails the test otherwise. */
+void sim_check_startup_across_rounds(const char *algo);
+
 #endif
