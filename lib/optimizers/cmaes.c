@@ -36,7 +36,7 @@
  *    int) parameters.
  */
 #include "optimizers/optimizer.h"
-#include "store/journal.h"
+#include "store/rank.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -351,7 +351,7 @@ static double *results_by_generation(const hpo_spec *spec, const hpo_history *h,
         if (r->round < 0 || r->round >= rounds) continue;
         int k = seen[r->round]++;
         if (k >= lambda) continue;
-        if (strcmp(r->status, HPO_STATUS_COMPLETED) != 0 || !isfinite(r->objective)) continue;
+        if (!trial_is_ranked(r)) continue;
         f[(size_t)r->round * lambda + k] = spec->maximize ? -r->objective : r->objective;
     }
     free(seen);

@@ -50,6 +50,7 @@
 #include "optimizers/gp_model.h"
 #include "optimizers/internal.h"
 #include "store/journal.h"
+#include "store/rank.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -132,7 +133,7 @@ static int kind_of(const hpo_trial_row *t)
 {
     if (has_status(t, HPO_STATUS_CANCELLED) || has_status(t, HPO_STATUS_NODE_FAIL)) return 0;
     if (has_status(t, HPO_STATUS_PLANNED) || has_status(t, HPO_STATUS_RUNNING)) return 3;
-    if (has_status(t, HPO_STATUS_COMPLETED) && isfinite(t->objective)) return 1;
+    if (trial_is_ranked(t)) return 1;
     return 2;
 }
 

@@ -39,7 +39,7 @@
  *  - mode: max is handled by negating the objective.
  */
 #include "optimizers/optimizer.h"
-#include "store/journal.h"
+#include "store/rank.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -211,7 +211,7 @@ static double *results_by_round(const hpo_spec *spec, const hpo_history *h, int 
         const hpo_trial_row *r = &h->trials[t];
         if (r->round < 0 || r->round >= rounds) continue;
         int k = seen[r->round]++;
-        if (k >= pop || strcmp(r->status, HPO_STATUS_COMPLETED) != 0 || !isfinite(r->objective)) continue;
+        if (k >= pop || !trial_is_ranked(r)) continue;
         f[(size_t)r->round * pop + k] = spec->maximize ? -r->objective : r->objective;
     }
     free(seen);

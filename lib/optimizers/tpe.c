@@ -65,6 +65,7 @@
  */
 #include "optimizers/internal.h"
 #include "store/journal.h"
+#include "store/rank.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -313,17 +314,12 @@ static int same_budget(double a, double b) { return (isnan(a) && isnan(b)) || a 
 
 static int is_status(const hpo_trial_row *t, const char *s) { return strcmp(t->status, s) == 0; }
 
-static int is_ranked(const hpo_trial_row *t)
-{
-    return is_status(t, HPO_STATUS_COMPLETED) && isfinite(t->objective);
-}
-
 /* Failed, timed out, OOM, pruned, non-finite, or still pending: a bad
  * observation.  Cancelled and node_fail trials say nothing of their config. */
 static int is_bad(const hpo_trial_row *t)
 {
     if (is_status(t, HPO_STATUS_CANCELLED) || is_status(t, HPO_STATUS_NODE_FAIL)) return 0;
-    return !is_ranked(t);
+    return !trial_is_ranked(t);
 }
 
 enum { ROW_NONE, ROW_BAD, ROW_RANKED };
@@ -334,7 +330,7 @@ static unsigned char *row_kinds(const hpo_history *h)
 {
     unsigned char *kind = xmalloc(h->n + 1);
     for (size_t t = 0; t < h->n; t++)
-        kind[t] = is_ranked(&h->trials[t]) ? ROW_RANKED : is_bad(&h->trials[t]) ? ROW_BAD : ROW_NONE;
+        kind[t] = trial_is_ranked(&h->trials[t]) ? ROW_RANKED : is_bad(&h->trials[t]) ? ROW_BAD : ROW_NONE;
     return kind;
 }
 
