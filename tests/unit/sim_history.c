@@ -135,3 +135,16 @@ void sim_check_startup_across_rounds(const char *algo)
     sim_free(sob);
     sim_free(s);
 }
+
+void sim_expect_refused(const char *space, const char *algorithm, const char *extra, const char *message)
+{
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml, "name: t\ncommand: [./t]\nspace:\n%sobjective: {metric: loss}\nalgorithm: %s\n%s",
+             space ? space : "  x: {type: float, low: 0, high: 1}\n", algorithm, extra ? extra : "");
+    hpo_spec *spec = NULL;
+    const hpo_optimizer *opt = NULL;
+    assert_int_equal(spec_parse(&spec, "t.yaml", yaml, strlen(yaml)), 0);
+    assert_int_equal(optimizer_for_spec(spec, &opt), HPO_ESPEC);
+    assert_string_equal(hpo_error_last(), message);
+    spec_free(spec);
+}

@@ -73,4 +73,10 @@ double sim_tiny(const double *x);
  * completed.  Fails the test otherwise. */
 void sim_check_startup_across_rounds(const char *algo);
 
+/* The spec "name: t, command, space: SPACE (NULL: one float x in [0, 1]),
+ * objective, algorithm: ALGORITHM" (the algorithm on line 6 with the
+ * default space), then EXTRA (NULL: nothing), parses, and its optimizer
+ * refuses it with exactly `message`.  Fails the test otherwise. */
+void sim_expect_refused(const char *space, const char *algorithm, const char *extra, const char *message);
+
 #endif

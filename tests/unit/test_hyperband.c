@@ -133,15 +133,9 @@ static void test_failed_never_promoted(void **state)
 static void test_needs_fidelity(void **state)
 {
     (void)state;
-    const char *yaml = "name: hb\ncommand: [./t]\nspace:\n  x: {type: float, low: 0, high: 1}\n"
-                       "objective: {metric: loss}\nalgorithm: {name: hyperband}\n";
-    hpo_spec *spec = NULL;
-    const hpo_optimizer *opt = NULL;
-    assert_int_equal(spec_parse(&spec, "t.yaml", yaml, strlen(yaml)), 0);
-    assert_int_equal(optimizer_for_spec(spec, &opt), HPO_ESPEC);
-    assert_string_equal(hpo_error_last(), "t.yaml:6:19: algorithm.name: hyperband needs a fidelity: section "
-                                          "(e.g. fidelity: {param: epochs, min: 1, max: 81, eta: 3})");
-    spec_free(spec);
+    sim_expect_refused(NULL, "{name: hyperband}", NULL,
+                       "t.yaml:6:19: algorithm.name: hyperband needs a fidelity: section "
+                       "(e.g. fidelity: {param: epochs, min: 1, max: 81, eta: 3})");
 }
 
 /* A budget that cannot finish one iteration is refused, naming what to

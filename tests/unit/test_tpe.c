@@ -347,15 +347,7 @@ static void test_int_kernels_long_history(void **state)
 
 static void expect_error(const char *algorithm, const char *message)
 {
-    char yaml[512];
-    snprintf(yaml, sizeof yaml, "name: t\ncommand: [./t]\nspace:\n  x: {type: float, low: 0, high: 1}\n"
-                                "objective: {metric: loss}\nalgorithm: %s\n", algorithm);
-    hpo_spec *spec = NULL;
-    const hpo_optimizer *opt = NULL;
-    assert_int_equal(spec_parse(&spec, "t.yaml", yaml, strlen(yaml)), 0);
-    assert_int_equal(optimizer_for_spec(spec, &opt), HPO_ESPEC);
-    assert_string_equal(hpo_error_last(), message);
-    spec_free(spec);
+    sim_expect_refused(NULL, algorithm, NULL, message);
 }
 
 static void test_bad_options(void **state)
