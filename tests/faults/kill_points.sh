@@ -8,16 +8,7 @@
 # the same seed.  `hpo rebuild` killed before its rename loses nothing
 # either.  (The Slurm driver's kill points are in tests/integration/slurm_kills.sh.)
 source tests/integration/common.bash
-cp examples/quadratic/quadratic "$TMP/"
-cat > "$TMP/trial.sh" <<'SH'
-#!/bin/sh
-sleep 0.2
-exec ./quadratic "$@"
-SH
-chmod +x "$TMP/trial.sh"
-sed -e 's|\./quadratic|./trial.sh|' -e 's/max_trials: 40, max_failed: 5/max_trials: 12/' \
-    -e 's/round_size: 8, max_concurrent: 4/round_size: 4, max_concurrent: 2/' \
-    examples/quadratic/spec.yaml > "$TMP/spec.yaml"
+make_slow_quadratic "round_size: 4, max_concurrent: 2"
 "$HPO" run "$TMP/spec.yaml" --exp "$TMP/reference" --quiet > /dev/null
 
 # What must come out the same: every trial's id, round, status, objective

@@ -7,16 +7,7 @@
 # on disk and planned once (ids dense, one plan each), every trial ends
 # completed exactly once, and results.h5 matches the journals.
 source tests/integration/common.bash
-cp examples/quadratic/quadratic "$TMP/"
-cat > "$TMP/trial.sh" <<'SH'
-#!/bin/sh
-sleep 0.2
-exec ./quadratic "$@"
-SH
-chmod +x "$TMP/trial.sh"
-sed -e 's|\./quadratic|./trial.sh|' -e 's/max_trials: 40, max_failed: 5/max_trials: 12/' \
-    -e 's/round_size: 8, max_concurrent: 4/mode: workers, max_concurrent: 3/' \
-    examples/quadratic/spec.yaml > "$TMP/spec.yaml"
+make_slow_quadratic "mode: workers, max_concurrent: 3"
 
 points="worker:locked@3 worker:before-plan@2 worker:after-plan@4 ingest:after-new-rounds@3
         ingest:after-curves@2 store:after-open@5 store:mid-close@6 atomic:before-rename@4
