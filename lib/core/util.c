@@ -235,6 +235,15 @@ void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+double env_number(const char *name, double dflt)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return dflt;
+    char *end;
+    double x = strtod(v, &end);
+    return *end || !(x >= 0) ? dflt : x;
+}
+
 void host_name(char *buf, size_t n)
 {
     const char *env = getenv("HPO_HOSTNAME");

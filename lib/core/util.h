@@ -81,6 +81,10 @@ void sleep_ms(long ms);
  * pass for another), else gethostname(). */
 void host_name(char *buf, size_t n);
 
+/* The setting $name as a number >= 0 (the HPO_* knobs of README), or
+ * `dflt` when it is unset, empty, not a number or negative. */
+double env_number(const char *name, double dflt);
+
 /* Shortest text that reads back as exactly `v` ("nan", "inf", "-inf" for
  * non-finite values). */
 void format_double(char *buf, size_t n, double v);

@@ -11,6 +11,7 @@
 #include "store/plan.h"
 #include "core/util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,14 +207,6 @@ static int one_step(hpo_experiment *e, const hpo_drive_options *o, hpo_drive_out
 
 /* ---- a failed step: retry with backoff, or say why not ---------------------- */
 
-static long env_long(const char *name, long dflt)
-{
-    const char *v = getenv(name);
-    char *end;
-    long x = v && *v ? strtol(v, &end, 10) : dflt;
-    return v && *v && (*end || x < 0) ? dflt : x;
-}
-
 /* The failures in a row so far: EXP/driver.failed's count (0 if none). */
 static int failures_so_far(const hpo_experiment *e)
 {
@@ -231,7 +224,7 @@ static int failures_so_far(const hpo_experiment *e)
 /* The delay before retry k (1, 2, ...): base, doubling, capped. */
 static long retry_delay(int k)
 {
-    long base = env_long("HPO_DRIVER_RETRY_S", DEFAULT_RETRY_S), d = base > 0 ? base : 1;
+    long base = (long)fmin(env_number("HPO_DRIVER_RETRY_S", DEFAULT_RETRY_S), 1e9), d = base > 0 ? base : 1;
     long cap = base > MAX_RETRY_DELAY_S ? base : MAX_RETRY_DELAY_S;
     for (int i = 1; i < k && d < cap; i++) d *= 2;
     return d < cap ? d : cap;
@@ -244,7 +237,7 @@ static int step_failed(hpo_experiment *e, const hpo_drive_options *o, int err, i
 {
     char saved[1024], retry_err[600] = "";
     snprintf(saved, sizeof saved, "%s", hpo_error_last());
-    int k = failures_so_far(e) + 1, max = (int)env_long("HPO_DRIVER_RETRIES", DEFAULT_RETRIES);
+    int k = failures_so_far(e) + 1, max = (int)fmin(env_number("HPO_DRIVER_RETRIES", DEFAULT_RETRIES), 1e6);
     long delay = retry_delay(k), next = -1;
     const hpo_slurm_api *api = NULL;
     int queued = 0;

@@ -189,11 +189,7 @@ int journal_write_report(int fd, long step, double time, const char *metric, dou
 
 double journal_sync_interval(void)
 {
-    const char *v = getenv("HPO_JOURNAL_SYNC_MS");
-    char *end;
-    long ms = v && *v ? strtol(v, &end, 10) : 200;
-    if (v && *v && (*end || ms < 0)) ms = 200;
-    return (double)ms / 1000.0;
+    return env_number("HPO_JOURNAL_SYNC_MS", 200) / 1000.0;
 }
 
 int journal_append_event(int fd, const char *text)

@@ -61,11 +61,7 @@ static int n_held, cap_held, thread_started;
 /* $HPO_LEASE_S: the lease in seconds; 0 turns leases off. */
 static double lease_s(void)
 {
-    const char *v = getenv("HPO_LEASE_S");
-    char *end;
-    double s = v && *v ? strtod(v, &end) : DEFAULT_LEASE_S;
-    if (v && *v && (*end || !(s >= 0))) s = DEFAULT_LEASE_S;
-    return s;
+    return env_number("HPO_LEASE_S", DEFAULT_LEASE_S);
 }
 
 /* How long past its expiry a lease of another host still counts: the

@@ -47,11 +47,7 @@ static char last_warning[1024];
 
 static double interval_s(void)
 {
-    const char *v = getenv("HPO_PUBLISH_INTERVAL_MS");
-    char *end;
-    long ms = v && *v ? strtol(v, &end, 10) : DEFAULT_INTERVAL_MS;
-    if (v && *v && (*end || ms < 0)) ms = DEFAULT_INTERVAL_MS;
-    double s = (double)ms / 1000.0;
+    double s = env_number("HPO_PUBLISH_INTERVAL_MS", DEFAULT_INTERVAL_MS) / 1000.0;
     return s > COST_FACTOR * last_cost ? s : COST_FACTOR * last_cost;
 }
 

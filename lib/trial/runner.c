@@ -326,11 +326,7 @@ static void kill_descendants(void)
  * exit; then its process group gets SIGKILL. */
 static double stop_grace_s(void)
 {
-    const char *v = getenv("HPO_STOP_GRACE_S");
-    char *end;
-    double s = v && *v ? strtod(v, &end) : 30.0;
-    if (v && *v && (*end || !(s >= 0))) s = 30.0;
-    return s;
+    return env_number("HPO_STOP_GRACE_S", 30.0);
 }
 
 /* The last non-empty line of the trial's stderr, for the failure reason. */
