@@ -11,11 +11,13 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 char *slurm_job_name(const hpo_experiment *e, const char *what)
 {
@@ -422,26 +424,34 @@ static int gather(const hpo_slurm_api *api, const hpo_round_state *s, task_info 
     return 0;
 }
 
-/* Whether the task's Slurm output (where slurmstepd writes why it ended a
- * job) says one of marks in its last 8 KB; *line gets the rest of that line
- * from the mark on. */
-static int output_says(const char *path, const char *const *marks, char *line, size_t n)
+/* The last n - 1 bytes of the task's Slurm output (where slurmstepd
+ * writes why it ended a job), as text; "" if there is none. */
+static void output_tail(const char *path, char *buf, size_t n)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int found = 0;
-    if (path && read_file(path, &text, &len) == 0) {
-        const char *tail = len > 8192 ? text + len - 8192 : text;
-        for (int i = 0; marks[i] && !found; i++) {
-            const char *at = strstr(tail, marks[i]);
-            if (!at) continue;
-            const char *end = strchr(at, '\n');
-            snprintf(line, n, "%.*s", (int)((end ? end : text + len) - at), at);
-            found = 1;
-        }
+    buf[0] = '\0';
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+    struct stat st;
+    if (fd < 0) return;
+    if (fstat(fd, &st) == 0) {
+        off_t from = st.st_size > (off_t)(n - 1) ? st.st_size - (off_t)(n - 1) : 0;
+        ssize_t got = pread(fd, buf, n - 1, from);
+        buf[got > 0 ? got : 0] = '\0';
     }
-    free(text);
-    return found;
+    close(fd);
+}
+
+/* Whether tail says one of marks; *line gets the rest of that line from
+ * the mark on. */
+static int tail_says(const char *tail, const char *const *marks, char *line, size_t n)
+{
+    for (int i = 0; marks[i]; i++) {
+        const char *at = strstr(tail, marks[i]);
+        if (!at) continue;
+        size_t len = strcspn(at, "\n");
+        snprintf(line, n, "%.*s", (int)len, at);
+        return 1;
+    }
+    return 0;
 }
 
 /* The statuses by Slurm's word: the table in rounds.h. */
@@ -451,18 +461,19 @@ const char *slurm_task_status(const char *output, const hpo_slurm_task *t, char 
                                               "Exceeded step memory limit", "oom_kill event", "oom-kill", NULL};
     static const char *const preemption[] = {"DUE TO PREEMPTION", NULL};
     const char *state = t->state;
-    char line[160];
+    char line[160] = "", tail[8193];
     snprintf(why, n, "Slurm: %.16s (job %ld, exit %d:%d)", state, t->job_id, t->exit_code, t->signal);
     if (strcmp(state, "TIMEOUT") == 0 || strcmp(state, "DEADLINE") == 0) return HPO_STATUS_TIMEOUT;
     if (strcmp(state, "NODE_FAIL") == 0 || strcmp(state, "BOOT_FAIL") == 0) return HPO_STATUS_NODE_FAIL;
-    if (strcmp(state, "OUT_OF_MEMORY") == 0 || output_says(output, over_memory, line, sizeof line)) {
+    output_tail(output, tail, sizeof tail);   /* read once for both marks */
+    if (strcmp(state, "OUT_OF_MEMORY") == 0 || tail_says(tail, over_memory, line, sizeof line)) {
         char *paren = strchr(line, ')');   /* "exceeded memory limit (RSS > limit)", not ", being killed" */
         if (paren) paren[1] = '\0';
         snprintf(why, n, "over its memory limit (Slurm: %.16s, job %ld): %.56s", state, t->job_id,
                  strcmp(state, "OUT_OF_MEMORY") == 0 ? "OUT_OF_MEMORY" : line);
         return HPO_STATUS_OOM;
     }
-    if (strcmp(state, "PREEMPTED") == 0 || output_says(output, preemption, line, sizeof line)) {
+    if (strcmp(state, "PREEMPTED") == 0 || tail_says(tail, preemption, line, sizeof line)) {
         snprintf(why, n, "%s by a higher-priority job (Slurm: %.16s, job %ld); runs again", HPO_REASON_PREEMPTED,
                  state, t->job_id);
         return HPO_STATUS_CANCELLED;
