@@ -13,7 +13,7 @@ done
 assert_eq "$("$HPO" --version)" "hpo $(sed -n 's/#define HPO_VERSION "\(.*\)"/\1/p' lib/hpo.h)" "--version"
 warnings=$(groff -man -ww -z docs/hpo.1 2>&1)
 [ -z "$warnings" ] || fail "man page warnings: $warnings"
-LC_ALL=C.UTF-8 man -l docs/hpo.1 2>/dev/null | grep -q "hyperparameter search for Slurm" || fail "man page does not render"
+LC_ALL=C.UTF-8 man -l docs/hpo.1 2>/dev/null | grep -c "hyperparameter search for Slurm" > /dev/null || fail "man page does not render"
 complete_line() {   # the words of a command line -> completions
     bash -c 'source docs/hpo.bash-completion; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _hpo; printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
 }
