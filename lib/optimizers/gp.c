@@ -11,8 +11,8 @@
  *    trial so far completed.  Past the design, the model waits for
  *    n_startup completed trials (more Sobol' points until then).
  *  - Observations: the trials at the spec's full budget.  Completed ones
- *    with a finite objective keep it (negated under mode: max), then the
- *    objective is standardised; failed, timed-out, OOM, pruned and
+ *    with a finite objective keep it (negated under mode: max), warped
+ *    (below) and standardised; failed, timed-out, OOM, pruned and
  *    non-finite ones get the worst value seen (stay away from configs
  *    that crash); cancelled and node_fail ones are left out (they say
  *    nothing of their config); planned and running ones join later (see
@@ -27,7 +27,11 @@
  *    times weak priors (gp_fit, `restarts` starts) on at most FIT_MAX of
  *    the observations (the best quarter and the most recent rest: the
  *    fit's gradient costs O(n^3), the posterior only O(n^2) a point);
- *    then the posterior is conditioned on all of them.
+ *    then the posterior is conditioned on all of them.  The objective is
+ *    modelled through the warp, of two, under which the observations are
+ *    most probable (the fit's evidence, Jacobian included): itself, or
+ *    log(1 + (y - min) / scale), scale the lower quartile of y - min,
+ *    for objectives with a heavy tail of bad values (warp, fit_model).
  *  - Acquisition: log EI against the best observation, maximised by
  *    random search (n_candidates points: half uniform in the cube, half
  *    perturbations of the best observations) and then hill climbing
@@ -120,7 +124,8 @@ typedef struct obs {
     size_t n, n_pending;
     double *z;          /* n x d, then n_pending x d of pending trials */
     double *u;          /* the same trials in the unit cube (0.5 where inactive) */
-    double *y;          /* n; objective to minimise, or NaN for a bad trial */
+    double *raw;        /* n; objective to minimise, or NaN for a bad trial */
+    double *y;          /* n; raw warped and standardised, bad trials at the worst (standardise) */
     size_t *trial;      /* index in the history, for recency */
 } obs;
 
@@ -146,6 +151,7 @@ static void collect(const hpo_spec *spec, const hpo_history *h, obs *o)
     o->d = d;
     o->z = xmalloc(sizeof(double) * (h->n + 1) * (size_t)(d + 1));
     o->u = xmalloc(sizeof(double) * (h->n + 1) * (size_t)(d + 1));
+    o->raw = xmalloc(sizeof(double) * (h->n + 1));
     o->y = xmalloc(sizeof(double) * (h->n + 1));
     o->trial = xmalloc(sizeof(size_t) * (h->n + 1));
     double *values = xmalloc(sizeof(double) * (size_t)(d + 1));
@@ -160,7 +166,7 @@ static void collect(const hpo_spec *spec, const hpo_history *h, obs *o)
             to_coords(s, values, o->z + i * (size_t)d);
             space_encode(s, values, o->u + i * (size_t)d);
             if (pass) { o->n_pending++; continue; }
-            o->y[i] = k == 1 ? (spec->maximize ? -r->objective : r->objective) : NAN;
+            o->raw[i] = k == 1 ? (spec->maximize ? -r->objective : r->objective) : NAN;
             o->trial[i] = t;
             o->n++;
         }
@@ -171,18 +177,70 @@ static void obs_free(obs *o)
 {
     free(o->z);
     free(o->u);
+    free(o->raw);
     free(o->y);
     free(o->trial);
 }
 
-/* Standardise the ranked values; bad trials get the worst of them.  The
- * best (smallest) standardised value into *best; 0 if none is ranked. */
-static int standardise(obs *o, double *best)
+/* ---- the objective's warp ------------------------------------------------ */
+
+/* What the GP models is the objective through a monotone warp: the
+ * objective itself, or log(1 + (y - min) / scale), which keeps the
+ * differences among the best trials (where y - min is small against
+ * scale, the warp is nearly linear) and compresses a heavy tail of bad
+ * ones.  Rosenbrock on a log scale spans six orders of magnitude: there,
+ * on the objective itself, the thousands of the worst trials set the
+ * GP's scale, the best ones look flat, and gp searched no better than
+ * random (bench/optimizers/RESULTS.md).  Which warp is used is decided by
+ * the evidence (choose_warp()), so smooth objectives keep their own. */
+typedef struct warp {
+    int log;
+    double min, scale;
+} warp;
+
+static double warp_value(const warp *w, double y) { return w->log ? log1p((y - w->min) / w->scale) : y; }
+
+/* log of the warp's slope at y: the Jacobian term of the evidence. */
+static double warp_log_slope(const warp *w, double y) { return w->log ? -log(w->scale + (y - w->min)) : 0; }
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The log warp of o's ranked values: min their minimum, scale the lower
+ * quartile of y - min (the scale of the better trials' differences).  0
+ * when there is none: fewer than 4 ranked values, or a quartile of 0. */
+static int log_warp_of(const obs *o, warp *w)
+{
+    double *v = xmalloc(sizeof(double) * (o->n + 1));
+    size_t m = 0;
+    for (size_t i = 0; i < o->n; i++)
+        if (!isnan(o->raw[i])) v[m++] = o->raw[i];
+    int ok = m >= 4;
+    if (ok) {
+        qsort(v, m, sizeof(double), cmp_double);
+        w->log = 1;
+        w->min = v[0];
+        w->scale = v[(m - 1) / 4] - v[0];
+        ok = w->scale > 0 && isfinite(w->scale);
+    }
+    free(v);
+    return ok;
+}
+
+/* o->y from o->raw: warped, standardised; bad trials get the worst value.
+ * The best (smallest) standardised value into *best, the standard
+ * deviation of the warped values into *sd; 0 if none is ranked. */
+static int standardise(obs *o, const warp *w, double *best, double *sd_out)
 {
     double sum = 0, sq = 0, worst = -INFINITY;
     size_t m = 0;
-    for (size_t i = 0; i < o->n; i++)
+    for (size_t i = 0; i < o->n; i++) {
+        o->y[i] = isnan(o->raw[i]) ? NAN : warp_value(w, o->raw[i]);
         if (!isnan(o->y[i])) sum += o->y[i], m++;
+    }
     if (m == 0) return 0;
     double mean = sum / (double)m;
     for (size_t i = 0; i < o->n; i++)
@@ -198,6 +256,7 @@ static int standardise(obs *o, double *best)
         }
     for (size_t i = 0; i < o->n; i++)
         if (isnan(o->y[i])) o->y[i] = worst;
+    *sd_out = sd;
     return 1;
 }
 
@@ -255,30 +314,97 @@ static void gather(const obs *o, const size_t *idx, size_t n, double *x, double 
  * against -5.13 (sequential: -5.13, -2.46, 0.05, -5.75). */
 static double lie(double mean, double best) { return mean > best ? mean : best; }
 
-/* The model: hyperparameters fitted on a subset, conditioned on the
- * (capped) observations, then on the pending trials at lie(). */
-static int build_model(const hpo_space *s, const gp_opts *opt, obs *o, double best, hpo_rng *rng, int extra,
-                       gp_model *m)
+static unsigned char *categorical_mask(const hpo_space *s)
+{
+    unsigned char *cat = xmalloc((size_t)s->n + 1);
+    for (int p = 0; p < s->n; p++) cat[p] = s->params[p].type == HPO_PARAM_CHOICE;
+    return cat;
+}
+
+/* The hyperparameters' data: at most FIT_MAX of o's standardised
+ * observations (the best quarter and the most recent rest: the fit's
+ * gradient costs O(n^3), the posterior only O(n^2) a point) into fit,
+ * their indices into idx.  0 or -1 as gp_set_data. */
+static int fit_data(const hpo_space *s, const obs *o, gp_model *fit, size_t *idx, size_t *nf)
 {
     int d = s->n;
-    unsigned char *cat = xmalloc((size_t)d + 1);
-    for (int p = 0; p < d; p++) cat[p] = s->params[p].type == HPO_PARAM_CHOICE;
+    unsigned char *cat = categorical_mask(s);
+    double *x = xmalloc(sizeof(double) * (o->n + 1) * (size_t)(d + 1)), *y = xmalloc(sizeof(double) * (o->n + 1));
+    *nf = subset(o, FIT_MAX, FIT_MAX / 4, idx);
+    gather(o, idx, *nf, x, y);
+    gp_init(fit, d, cat, *nf);
+    int r = gp_set_data(fit, *nf, x, y);
+    free(cat);
+    free(x);
+    free(y);
+    return r;
+}
+
+/* The fit: the hyperparameters (theta) under the warp the observations
+ * are most probable under, the objective itself or its log warp
+ * (log_warp_of), with o->y standardised under it, its best value into
+ * *best and which warp into *which (1: the log warp).
+ *
+ * "Most probable": each warp's fit from the defaults' start (gp_fit_first,
+ * the same start for both) gives the log evidence of the fitted
+ * observations' raw values -- the log marginal likelihood times prior of
+ * their standardised values plus the log Jacobian of raw to standardised,
+ * -log sd and the warp's slope (a bad trial's taken at the worst ranked
+ * value, which it stands in for).  Raw values are the same data under
+ * every warp, so these compare (a warped GP's model choice, Snelson et al.
+ * 2004).  Only the chosen warp's fit goes on to the random restarts
+ * (gp_fit_rest), so where the objective itself is chosen the fit, and
+ * every proposal, is what the GP without warps made; the choice costs one
+ * Rprop run more than the fit alone.  On bench/optimizers (20 seeds, 100
+ * trials) the evidence takes the log warp on log-scale Rosenbrock from the
+ * first fits on and almost never on Hartmann-6 (3 fits in 540).
+ * 1, 0 when nothing is ranked yet, -1 when no fit could be made. */
+static int fit_model(const hpo_space *s, const gp_opts *opt, obs *o, hpo_rng *rng, double *theta, double *best,
+                     int *which)
+{
+    warp warps[2] = {{0, 0, 1}, {0, 0, 1}};
+    int n_warps = 1 + log_warp_of(o, &warps[1]), chosen = -1, made = 0;
+    double worst_raw = -INFINITY, evidence[2], first[2], sd;
+    for (size_t i = 0; i < o->n; i++)
+        if (!isnan(o->raw[i])) worst_raw = fmax(worst_raw, o->raw[i]);
+    if (worst_raw == -INFINITY) return 0;
+    gp_model fits[2];
+    size_t *idx = xmalloc(sizeof(size_t) * (o->n + 1)), nf = 0;
+    for (int w = 0; w < n_warps; w++, made++) {
+        standardise(o, &warps[w], best, &sd);
+        evidence[w] = -INFINITY;
+        if (fit_data(s, o, &fits[w], idx, &nf) != 0) continue;
+        first[w] = gp_fit_first(&fits[w], FIT_ITERATIONS);
+        evidence[w] = -first[w] - (double)nf * log(sd);
+        for (size_t k = 0; k < nf; k++)
+            evidence[w] += warp_log_slope(&warps[w], isnan(o->raw[idx[k]]) ? worst_raw : o->raw[idx[k]]);
+        if (isfinite(evidence[w]) && (chosen < 0 || evidence[w] > evidence[chosen])) chosen = w;
+    }
+    int r = chosen >= 0 && gp_fit_rest(&fits[chosen], first[chosen], rng, (int)opt->restarts, FIT_ITERATIONS) == 0;
+    if (r) {
+        memcpy(theta, fits[chosen].theta, sizeof(double) * (size_t)GP_NTHETA(s->n));
+        standardise(o, &warps[chosen], best, &sd);
+        *which = warps[chosen].log;
+    }
+    for (int w = 0; w < made; w++) gp_free(&fits[w]);
+    free(idx);
+    return r ? 1 : -1;
+}
+
+/* The model under theta, conditioned on the (capped) observations, then
+ * on the pending trials at lie(). */
+static int condition(const hpo_space *s, const gp_opts *opt, const obs *o, const double *theta, double best,
+                     int extra, gp_model *m)
+{
+    int d = s->n;
+    unsigned char *cat = categorical_mask(s);
     size_t cap = (size_t)opt->max_history, *idx = xmalloc(sizeof(size_t) * (o->n + 1));
     double *x = xmalloc(sizeof(double) * (o->n + 1) * (size_t)(d + 1)), *y = xmalloc(sizeof(double) * (o->n + 1));
-
-    gp_model fit;
-    size_t nf = subset(o, FIT_MAX, FIT_MAX / 4, idx);
-    gather(o, idx, nf, x, y);
-    gp_init(&fit, d, cat, nf);
-    int r = gp_set_data(&fit, nf, x, y);
-    if (r == 0) r = gp_fit(&fit, rng, (int)opt->restarts, FIT_ITERATIONS);
-
     size_t n = subset(o, cap, cap / 10, idx);
     gather(o, idx, n, x, y);
     gp_init(m, d, cat, n + o->n_pending + (size_t)extra);
-    memcpy(m->theta, fit.theta, sizeof(double) * (size_t)GP_NTHETA(d));
-    gp_free(&fit);
-    if (r == 0) r = gp_set_data(m, n, x, y);
+    memcpy(m->theta, theta, sizeof(double) * (size_t)GP_NTHETA(d));
+    int r = gp_set_data(m, n, x, y);
     for (size_t i = 0; r == 0 && i < o->n_pending; i++) {
         const double *z = o->z + (o->n + i) * (size_t)d;
         double mean, var;
@@ -521,10 +647,13 @@ static int model_round(const hpo_spec *spec, const hpo_history *h, const gp_opts
                        int max, hpo_proposal *out)
 {
     obs o;
-    double best;
+    double best, *theta = xmalloc(sizeof(double) * (size_t)GP_NTHETA(spec->space.n));
+    int warped;
     collect(spec, h, &o);
     gp_model m;
-    int r = standardise(&o, &best) ? build_model(&spec->space, opt, &o, best, rng, max, &m) : -2;
+    int r = fit_model(&spec->space, opt, &o, rng, theta, &best, &warped) == 1
+                ? condition(&spec->space, opt, &o, theta, best, max, &m) : -2;
+    free(theta);
     if (r == -2) {
         obs_free(&o);
         return -1;
@@ -544,6 +673,22 @@ static int model_round(const hpo_spec *spec, const hpo_history *h, const gp_opts
     gp_free(&m);
     obs_free(&o);
     return r;
+}
+
+int gp_objective_warp(const hpo_spec *spec, const hpo_history *h)
+{
+    gp_opts opt;
+    if (gp_read(spec, &opt) != HPO_OK) return -1;
+    hpo_rng rng;
+    rng_seed(&rng, spec->seed, 0, RNG_STREAM);
+    obs o;
+    double best, *theta = xmalloc(sizeof(double) * (size_t)GP_NTHETA(spec->space.n));
+    int warped = -1;
+    collect(spec, h, &o);
+    if (fit_model(&spec->space, &opt, &o, &rng, theta, &best, &warped) != 1) warped = -1;
+    free(theta);
+    obs_free(&o);
+    return warped;
 }
 
 static int gp_propose(const hpo_spec *spec, const hpo_history *h, int round, int max, hpo_proposal *out, int *n)

@@ -402,25 +402,39 @@ static double rprop(gp_model *m, double *theta, int iterations)
     return fbest;
 }
 
-int gp_fit(gp_model *m, hpo_rng *rng, int restarts, int iterations)
+/* Restart r's starting point: r = 0 the defaults, the others random
+ * length scales in [0.05, 5] (log-uniform), where local optima of the
+ * NLL lie, and a random noise in [1e-6, 1e-2]. */
+static void start_theta(int d, int r, hpo_rng *rng, double *theta)
+{
+    for (int p = 0; p < d; p++) theta[p] = r == 0 ? log(0.5) : log(0.05) + rng_uniform(rng) * log(100.0);
+    theta[GP_LOG_S2(d)] = 0;
+    theta[GP_LOG_NOISE(d)] = r == 0 ? log(1e-4) : log(1e-6) + rng_uniform(rng) * log(1e4);
+}
+
+double gp_fit_first(gp_model *m, int iterations)
+{
+    start_theta(m->d, 0, NULL, m->theta);
+    return rprop(m, m->theta, iterations);
+}
+
+int gp_fit_rest(gp_model *m, double first, hpo_rng *rng, int restarts, int iterations)
 {
     int d = m->d, nt = GP_NTHETA(d);
-    double *theta = xmalloc(sizeof(double) * (size_t)nt), *best = xmalloc(sizeof(double) * (size_t)nt);
-    double fbest = INFINITY;
-    memcpy(best, m->theta, sizeof(double) * (size_t)nt);
-    for (int r = 0; r < restarts; r++) {
-        /* Start 0: the defaults; the others: random length scales in
-         * [0.05, 5] (log-uniform), where local optima of the NLL lie. */
-        for (int p = 0; p < d; p++) theta[p] = r == 0 ? log(0.5) : log(0.05) + rng_uniform(rng) * log(100.0);
-        theta[GP_LOG_S2(d)] = 0;
-        theta[GP_LOG_NOISE(d)] = r == 0 ? log(1e-4) : log(1e-6) + rng_uniform(rng) * log(1e4);
+    double *theta = xmalloc(sizeof(double) * (size_t)nt);
+    double fbest = first;
+    for (int r = 1; r < restarts; r++) {
+        start_theta(d, r, rng, theta);
         double f = rprop(m, theta, iterations);
-        if (f < fbest) fbest = f, memcpy(best, theta, sizeof(double) * (size_t)nt);
+        if (f < fbest) fbest = f, memcpy(m->theta, theta, sizeof(double) * (size_t)nt);
     }
-    memcpy(m->theta, best, sizeof(double) * (size_t)nt);
     free(theta);
-    free(best);
     return gp_set_data(m, m->n, m->x, m->y);
+}
+
+int gp_fit(gp_model *m, hpo_rng *rng, int restarts, int iterations)
+{
+    return gp_fit_rest(m, gp_fit_first(m, iterations), rng, restarts, iterations);
 }
 
 /* ---- log expected improvement -------------------------------------------- */

@@ -77,6 +77,14 @@ double gp_neg_log_posterior(gp_model *m, const double *theta, double *grad);
  * on the gradient; then refactor.  0 or -1 as gp_set_data. */
 int gp_fit(gp_model *m, hpo_rng *rng, int restarts, int iterations);
 
+/* gp_fit in two steps, for comparing fits of different data from the same
+ * start (gp.c's warps of the objective): gp_fit_first, the defaults'
+ * start only (no random numbers drawn), m->theta its optimum, returns its
+ * negative log posterior; gp_fit_rest, given that value, the other
+ * restarts, then refactors as gp_fit. */
+double gp_fit_first(gp_model *m, int iterations);
+int gp_fit_rest(gp_model *m, double first, hpo_rng *rng, int restarts, int iterations);
+
 /* log E[max(best - f, 0)] for f ~ N(mean, var), accurate far into the
  * tail (where EI itself underflows to 0). */
 double gp_log_ei(double mean, double var, double best);

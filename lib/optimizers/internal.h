@@ -57,6 +57,12 @@ int config_known(const hpo_spec *spec, const hpo_history *h, double **picks, int
 int design_places(const hpo_history *h, long n_startup, int max);
 void design_points(const hpo_spec *spec, const hpo_history *h, hpo_rng *rng, int first, int n, hpo_proposal *out);
 
+/* Which warp of the objective gp's model of this history takes (gp.c,
+ * fit_model): 0 the objective itself, 1 its log warp, -1 no model yet (no
+ * ranked trial, or no fit).  For the tests: gp_propose() decides the same
+ * way. */
+int gp_objective_warp(const hpo_spec *spec, const hpo_history *h);
+
 /* Option helpers with FILE:LINE:COL messages naming the key, beyond
  * spec.h's: every key one of keys[] (NULL-terminated), a number strictly
  * inside (0, 1), true|false, and "algorithm.KEY: WHAT, got VALUE". */
