@@ -54,7 +54,13 @@ int cli_open_results(const char *dir, hpo_experiment **e, hpo_store **st)
     return r;
 }
 
-/* A value of driver.failed's key=value text, allocated ("" if absent). */
+/* EXP/driver.failed: the last driver step failed (hpo drive writes it, and
+ * removes it when a step succeeds).  Its key=value fields, each allocated
+ * ("" where absent). */
+typedef struct driver_failure {
+    char *job, *error, *failures, *max_failures, *retry_job, *retry_at, *retry_error;
+} driver_failure;
+
 static char *failed_field(const char *text, const char *key)
 {
     char *needle = xasprintf("\n%s=", key), *at = strstr(text, needle);
@@ -64,36 +70,57 @@ static char *failed_field(const char *text, const char *key)
     return v;
 }
 
-/* The last driver step failed (hpo drive writes EXP/driver.failed, and
- * removes it when a step succeeds): say whether a retry is queued, or why
- * nothing drives the sweep on. */
-static void print_driver_failure(const hpo_experiment *e, int stopped)
+/* 1 and *f filled when the sweep has not stopped and driver.failed is there. */
+static int read_driver_failure(const hpo_experiment *e, int stopped, driver_failure *f)
 {
     char *path = experiment_path(e, "driver.failed"), *text = NULL;
-    if (!stopped && read_file(path, &text, NULL) == 0) {
-        char *job = failed_field(text, "job"), *err = failed_field(text, "error"), *k = failed_field(text, "failures");
-        char *max = failed_field(text, "max_failures"), *next = failed_field(text, "retry_job");
-        char *at = failed_field(text, "retry_at"), *why = failed_field(text, "retry_error");
-        char *said = escape_controls(err[0] ? err : "?"), *why_said = escape_controls(why);
-        printf("driver:     FAILED (job %s): %s", job[0] ? job : "-", said);
-        if (next[0]) {
-            time_t t = (time_t)atol(at);
-            char when[32] = "soon";
-            if (at[0]) strftime(when, sizeof when, "%H:%M:%S", localtime(&t));
-            printf("; %s failure%s in a row (at most %s are retried): ", k, atoi(k) == 1 ? "" : "s", max);
-            if (strcmp(next, "queued") == 0) printf("the next step is queued already\n");
-            else printf("the retry, job %ld, starts at %s\n", atol(next), when);
-        } else {
-            if (why[0] && strcmp(why, err) == 0) printf("; no retry could be queued either");
-            else if (why[0]) printf("; no retry queued: %s", why_said);
-            else if (k[0] && max[0] && atoi(k) > atoi(max)) printf("; %s failures in a row, retried no more", k);
-            printf("; nothing drives the sweep on: fix that, then sbatch slurm/hpo-driver.sh %s (or hpo drive %s)\n",
-                   e->dir, e->dir);
-        }
-        free(job); free(err); free(k); free(max); free(next); free(at); free(why); free(said); free(why_said);
+    int found = !stopped && read_file(path, &text, NULL) == 0;
+    if (found) {
+        f->job = failed_field(text, "job");
+        f->error = failed_field(text, "error");
+        f->failures = failed_field(text, "failures");
+        f->max_failures = failed_field(text, "max_failures");
+        f->retry_job = failed_field(text, "retry_job");
+        f->retry_at = failed_field(text, "retry_at");
+        f->retry_error = failed_field(text, "retry_error");
     }
     free(text);
     free(path);
+    return found;
+}
+
+static void driver_failure_free(driver_failure *f)
+{
+    free(f->job); free(f->error); free(f->failures); free(f->max_failures);
+    free(f->retry_job); free(f->retry_at); free(f->retry_error);
+}
+
+/* Say whether a retry is queued, or why nothing drives the sweep on. */
+static void print_driver_failure(const hpo_experiment *e, int stopped)
+{
+    driver_failure f;
+    if (!read_driver_failure(e, stopped, &f)) return;
+    char *said = escape_controls(f.error[0] ? f.error : "?"), *why_said = escape_controls(f.retry_error);
+    printf("driver:     FAILED (job %s): %s", f.job[0] ? f.job : "-", said);
+    if (f.retry_job[0]) {
+        time_t t = (time_t)atol(f.retry_at);
+        char when[32] = "soon";
+        if (f.retry_at[0]) strftime(when, sizeof when, "%H:%M:%S", localtime(&t));
+        printf("; %s failure%s in a row (at most %s are retried): ", f.failures, atoi(f.failures) == 1 ? "" : "s",
+               f.max_failures);
+        if (strcmp(f.retry_job, "queued") == 0) printf("the next step is queued already\n");
+        else printf("the retry, job %ld, starts at %s\n", atol(f.retry_job), when);
+    } else {
+        if (f.retry_error[0] && strcmp(f.retry_error, f.error) == 0) printf("; no retry could be queued either");
+        else if (f.retry_error[0]) printf("; no retry queued: %s", why_said);
+        else if (f.failures[0] && f.max_failures[0] && atoi(f.failures) > atoi(f.max_failures))
+            printf("; %s failures in a row, retried no more", f.failures);
+        printf("; nothing drives the sweep on: fix that, then sbatch slurm/hpo-driver.sh %s (or hpo drive %s)\n",
+               e->dir, e->dir);
+    }
+    free(said);
+    free(why_said);
+    driver_failure_free(&f);
 }
 
 /* Workers mode: the trials running now (by their locks, not by what was
@@ -266,9 +293,33 @@ static void status_json(const hpo_experiment *e, hpo_store *st, const hpo_summar
     }
     printf("],\n \"stopped\": ");
     char *stop = NULL;
-    if (store_get_attr(st, "stop_reason", &stop) == 0) json_string(stop);
+    int stopped = store_get_attr(st, "stop_reason", &stop) == 0;
+    if (stopped) json_string(stop);
     else fputs("null", stdout);
     free(stop);
+    /* The last driver step's failure, as hpo status prints it: null when
+     * none (or the sweep stopped); retry_job a job id, "queued" (a step
+     * was queued already) or null (nothing drives the sweep on). */
+    printf(",\n \"driver_failure\": ");
+    driver_failure f;
+    if (read_driver_failure(e, stopped, &f)) {
+        printf("{\"job\": ");
+        if (f.job[0] && strcmp(f.job, "-") != 0) json_string(f.job); else fputs("null", stdout);   /* "-": not in a job */
+        printf(", \"error\": ");
+        json_string(f.error);
+        printf(", \"failures\": %d, \"max_failures\": %d, \"retry_job\": ", atoi(f.failures), atoi(f.max_failures));
+        if (!f.retry_job[0]) fputs("null", stdout);
+        else if (strcmp(f.retry_job, "queued") == 0) json_string("queued");
+        else printf("%ld", atol(f.retry_job));
+        printf(", \"retry_at\": ");
+        if (f.retry_at[0]) printf("%ld", atol(f.retry_at)); else fputs("null", stdout);
+        printf(", \"retry_error\": ");
+        if (f.retry_error[0]) json_string(f.retry_error); else fputs("null", stdout);
+        putchar('}');
+        driver_failure_free(&f);
+    } else {
+        fputs("null", stdout);
+    }
     printf("}\n");
 }
 

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,26 @@ void experiment_free(hpo_experiment *e)
     free(e);
 }
 
+/* A lock whose holder, by the file, is a process of this host that is gone
+ * is held by a child it forked in the instant before it died: between
+ * fork() and exec() the child shares the lock's open file (O_CLOEXEC
+ * lets go of it only at the exec).  That lasts microseconds, or a few
+ * scheduler ticks on a loaded machine, so experiment_lock() tries again
+ * for up to HOLDER_GONE_TRIES x HOLDER_GONE_PAUSE_MS (2 s) before it
+ * calls the experiment in use -- a resumed `hpo run` right after a kill
+ * would otherwise be refused (tests/faults/lock_fork_window.sh). */
+#define HOLDER_GONE_TRIES 100
+#define HOLDER_GONE_PAUSE_MS 20
+
+static int holder_gone(const char *holder)
+{
+    char host[128], mine[128];
+    long pid;
+    if (sscanf(holder, "host %127s pid %ld", host, &pid) != 2 || pid <= 0) return 0;
+    host_name(mine, sizeof mine);
+    return strcmp(host, mine) == 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 int experiment_lock(hpo_experiment *e)
 {
     char *path = experiment_path(e, "lock");
@@ -337,14 +358,21 @@ int experiment_lock(hpo_experiment *e)
         return r;
     }
     char holder[256] = "";
-    if (publish_lock_acquire(path, fd, holder, sizeof holder) != 0) {
+    int r;
+    for (int tries = 0; (r = publish_lock_acquire(path, fd, holder, sizeof holder)) != 0; tries++) {
         if (!holder[0]) {   /* the flock: its holder said who it is in the file */
             ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
             holder[n > 0 ? n : 0] = '\0';
             holder[strcspn(holder, "\n")] = '\0';
         }
+        if (tries >= HOLDER_GONE_TRIES || !holder_gone(holder)) break;
+        struct timespec pause = {0, HOLDER_GONE_PAUSE_MS * 1000000L};
+        nanosleep(&pause, NULL);
+        holder[0] = '\0';
+    }
+    if (r != 0) {
         close(fd);
-        int r = hpo_error(HPO_ELOCKED, "%s: in use by %s", e->dir, holder[0] ? holder : "another process");
+        r = hpo_error(HPO_ELOCKED, "%s: in use by %s", e->dir, holder[0] ? holder : "another process");
         free(path);
         return r;
     }

@@ -35,6 +35,7 @@ import json, sys
 status, best, top = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
 assert status["trials"]["completed"] == 8 and status["trials"]["planned"] == 8, status
 assert status["stopped"].startswith("budget.max_trials reached"), status["stopped"]
+assert status["driver_failure"] is None, status["driver_failure"]
 assert status["best"]["trial"] == top == best[0]["trial"], (status["best"], top, best[0])
 assert len(best) == 3 and [b["rank"] for b in best] == [1, 2, 3]
 assert set(best[0]["params"]) == {"x", "lr", "n", "kind"} and best[0]["params"]["kind"] in "abc"

@@ -45,6 +45,7 @@ for r in 0 1 2; do
 done
 [ ! -e "$exp/driver.failed" ] || fail "a good step left driver.failed: $(cat "$exp/driver.failed")"
 grep -q "^driver:" <<<"$("$HPO" status "$exp")" && fail "hpo status still reports a failure"
+assert_contains "$("$HPO" status "$exp" --json)" '"driver_failure": null' "hpo status --json after a good step"
 assert_each_trial_once "$exp"
 $PY tests/integration/check_results.py "$exp"
 
@@ -62,6 +63,12 @@ assert_eq "$(driver_jobs)" 0 "driver jobs queued after it stopped"
 status=$("$HPO" status "$exp")
 assert_contains "$status" "Socket timed out" "hpo status says why"
 assert_contains "$status" "3 failures in a row, retried no more; nothing drives the sweep on" "hpo status"
+"$HPO" status "$exp" --json | $PY -c '
+import json, sys
+f = json.load(sys.stdin)["driver_failure"]
+assert f["failures"] == 3 and f["max_failures"] == 2, f
+assert "Socket timed out" in f["error"] and f["retry_job"] is None and f["job"].isdigit(), f
+' || fail "hpo status --json: the driver failure"
 # The cause is gone: started again, the sweep runs to its end.
 sbatch --chdir="$PWD" --output="$TMP/again.out" slurm/hpo-driver.sh "$exp" > /dev/null
 wait_stopped "$exp" 180
