@@ -27,6 +27,7 @@
 #include "store/lease.h"
 #include "core/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -292,6 +293,27 @@ static void start_heartbeat_locked(void)
     pthread_attr_destroy(&a);
 }
 
+/* Remove PATH.new-* files but `keep`: a holder killed between writing its
+ * temporary lease and renaming it into place (write_tmp, put) left them.
+ * Called by a new holder only: no one else writes this lease now, so no
+ * other temporary of it is being written. */
+static void remove_stale_tmps(const char *path, const char *keep)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+    char *prefix = xasprintf("%s.new-", slash ? slash + 1 : path);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || strcmp(e->d_name + strlen(prefix), keep) == 0) continue;
+        char *stale = path_join(dir, e->d_name);
+        unlink(stale);
+        free(stale);
+    }
+    if (d) closedir(d);
+    free(prefix);
+    free(dir);
+}
+
 /* ---- the interface ------------------------------------------------------------ */
 
 int lease_acquire(const char *lock_path, int fd, char *who, size_t n)
@@ -308,6 +330,7 @@ int lease_acquire(const char *lock_path, int fd, char *who, size_t n)
         free(path);
         return r;
     }
+    remove_stale_tmps(path, me.token);
     pthread_mutex_lock(&mu);
     if (n_held == cap_held) {
         cap_held = cap_held ? 2 * cap_held : 8;

@@ -2,7 +2,8 @@
  * test_lease.c -- the rules of store/lease.h on real files: a lease of
  * another host is refused while live and taken over once expired, one of
  * this host at once, a damaged one replaced; release removes only this
- * process's own; the heartbeat renews a held lease past its first expiry
+ * process's own; a temporary lease left by a killed writer is removed by
+ * the next holder; the heartbeat renews a held lease past its first expiry
  * and leaves alone one that was lost.  "Another host" is HPO_HOSTNAME.
  * (The lease module takes no flock itself: these call it as the holder of
  * the flock would.)
@@ -109,6 +110,23 @@ static void test_same_host_and_damaged_taken_at_once(void **state)
     free(boot);
 }
 
+/* A holder killed between writing its temporary lease and the rename
+ * left LOCK.lease.new-TOKEN: the next holder removes it. */
+static void test_stale_temporary_removed(void **state)
+{
+    (void)state;
+    char stale[160], other[160];
+    snprintf(stale, sizeof stale, "%s.new-deadbeef", lease);
+    snprintf(other, sizeof other, "%s/lockx.lease.new-deadbeef", dir);   /* another lock's: kept */
+    assert_int_equal(write_file_atomic(stale, "host=gone\n", 10), 0);
+    assert_int_equal(write_file_atomic(other, "host=gone\n", 10), 0);
+    assert_int_equal(lease_acquire(lock, 17, NULL, 0), 0);
+    assert_int_equal(access(stale, F_OK), -1);
+    assert_int_equal(access(other, F_OK), 0);
+    assert_int_equal(access(lease, F_OK), 0);
+    lease_release(17);
+}
+
 static void test_release_removes_only_its_own(void **state)
 {
     (void)state;
@@ -158,6 +176,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_host_live_refused_expired_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_same_host_and_damaged_taken_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_removes_only_its_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_temporary_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_heartbeat_renews_and_lets_go_of_a_lost_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(test_off, setup, teardown),
     };
