@@ -197,8 +197,27 @@ void publish_cleanup(const char *dir)
     pthread_mutex_unlock(&mu);
 }
 
+/* Whether two failure messages say the same but for their figures: a
+ * full disk's "(16 KiB free on ...)" becomes "(12 KiB free ...)" from one
+ * try to the next, and that is no news worth a second line. */
+static int same_but_figures(const char *a, const char *b)
+{
+    for (;;) {
+        int da = *a >= '0' && *a <= '9', db = *b >= '0' && *b <= '9';
+        if (da != db) return 0;
+        if (da) {
+            while (*a >= '0' && *a <= '9') a++;
+            while (*b >= '0' && *b <= '9') b++;
+            continue;
+        }
+        if (*a != *b) return 0;
+        if (!*a) return 1;
+        a++, b++;
+    }
+}
+
 /* With mu held (and EXP/lock held by this process): publish what is
- * pending; warn once per distinct failure. */
+ * pending; warn once per distinct failure (figures aside). */
 static void publish_locked(void)
 {
     if (!g_work) return;
@@ -209,7 +228,7 @@ static void publish_locked(void)
         pending = 0;
         publish_mark(g_work, 0);
         last_warning[0] = '\0';
-    } else if (strcmp(last_warning, hpo_error_last()) != 0) {
+    } else if (!same_but_figures(last_warning, hpo_error_last())) {
         snprintf(last_warning, sizeof last_warning, "%s", hpo_error_last());
         hpo_notice(HPO_NOTE_INFO, "%s", last_warning);
     }
