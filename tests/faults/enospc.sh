@@ -39,7 +39,7 @@ for min_free in default 0; do
             [ "$min_free" = 0 ] || [ "$lines" -le 2 ] || fail "$what: $lines lines of errors: $(cat err)"
             # a failed publish is said once, not again each time the free
             # space it names changes (a slow run tries more often)
-            again=$(grep 'cannot publish' err | sed 's/[0-9][0-9]*/N/g' | uniq -d)
+            again=$(sed -n '/cannot publish/s/[0-9][0-9]*/N/gp' err | uniq -d)
             [ -z "$again" ] || fail "$what: the same publish failure said twice: $(cat err)"
         fi
         # Nothing left behind, and what readers see is a whole file.
