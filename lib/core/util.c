@@ -385,3 +385,9 @@ char *escape_controls(const char *s)
     *o = '\0';
     return out;
 }
+
+int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}

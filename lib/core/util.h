@@ -89,6 +89,9 @@ double env_number(const char *name, double dflt);
  * non-finite values). */
 void format_double(char *buf, size_t n, double v);
 
+/* qsort() comparator of doubles, ascending. */
+int cmp_double(const void *a, const void *b);
+
 /* Delete everything inside directory `path` (not the directory itself),
  * never following symbolic links out of it.  Returns how many entries. */
 long empty_directory(const char *path);

@@ -192,7 +192,7 @@ static void obs_free(obs *o)
  * on the objective itself, the thousands of the worst trials set the
  * GP's scale, the best ones look flat, and gp searched no better than
  * random (bench/optimizers/RESULTS.md).  Which warp is used is decided by
- * the evidence (choose_warp()), so smooth objectives keep their own. */
+ * the evidence (fit_model()), so smooth objectives keep their own. */
 typedef struct warp {
     int log;
     double min, scale;
@@ -203,11 +203,6 @@ static double warp_value(const warp *w, double y) { return w->log ? log1p((y - w
 /* log of the warp's slope at y: the Jacobian term of the evidence. */
 static double warp_log_slope(const warp *w, double y) { return w->log ? -log(w->scale + (y - w->min)) : 0; }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* The log warp of o's ranked values: min their minimum, scale the lower
  * quartile of y - min (the scale of the better trials' differences).  0

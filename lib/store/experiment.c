@@ -366,8 +366,7 @@ int experiment_lock(hpo_experiment *e)
             holder[strcspn(holder, "\n")] = '\0';
         }
         if (tries >= HOLDER_GONE_TRIES || !holder_gone(holder)) break;
-        struct timespec pause = {0, HOLDER_GONE_PAUSE_MS * 1000000L};
-        nanosleep(&pause, NULL);
+        sleep_ms(HOLDER_GONE_PAUSE_MS);
         holder[0] = '\0';
     }
     if (r != 0) {

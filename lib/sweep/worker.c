@@ -79,11 +79,6 @@ static int free_slot(const worker *w)
 
 static int same_budget(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* The median runtime of the completed trials at `budget`; NaN if none. */
 static double median_runtime(const hpo_store *st, double budget)

@@ -229,12 +229,6 @@ static void test_ellipsoid_converges(void **state)
     sim_free(s);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median over seeds 1..10 of the best Branin value found in `trials`. */
 static double branin_median_regret(const char *algorithm, long trials)
 {

@@ -355,11 +355,6 @@ static void test_maximize_is_negated_minimize(void **state)
     sim_free(b);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static double median_regret(const char *algo, int seeds, int trials, int q)
 {

@@ -154,12 +154,6 @@ static void test_init_value(void **state)
     sim_free(s);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median over seeds 1..10 of the regret of the best Branin value found in
  * `trials` (objective negated when mode is max). */
 static double branin_median_regret(const char *algorithm, const char *mode, long trials)

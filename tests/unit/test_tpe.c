@@ -185,11 +185,6 @@ static void test_bounds_and_conditions(void **state)
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static int distinct(int q, int d, double v[][MAXP])
 {
