@@ -131,8 +131,6 @@ typedef struct obs {
 
 static int has_status(const hpo_trial_row *t, const char *s) { return strcmp(t->status, s) == 0; }
 
-static int same_budget(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
-
 /* 1: ranked, 2: bad (worst value), 3: pending, 0: left out. */
 static int kind_of(const hpo_trial_row *t)
 {

@@ -330,8 +330,6 @@ static void encode_keep_nan(const hpo_space *s, const double *values, double *u)
         if (isnan(values[p])) u[p] = NAN;
 }
 
-static int same_budget(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
-
 static int is_status(const hpo_trial_row *t, const char *s) { return strcmp(t->status, s) == 0; }
 
 /* Failed, timed out, OOM, pruned, non-finite, or still pending: a bad

@@ -72,3 +72,5 @@ size_t trials_rank(const hpo_spec *spec, const hpo_trial_row *rows, size_t n, lo
     trials_sort(spec, rows, *order, k);
     return k;
 }
+
+int same_budget(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }

@@ -26,6 +26,10 @@ int objective_better(const hpo_spec *spec, double a, double b);
  * tells whether the metric was reported at all. */
 double trial_objective(const hpo_spec *spec, const hpo_report_rec *recs, size_t n, int *found);
 
+/* Whether two budgets are the same (NaN, a sweep without fidelity, equals
+ * NaN): the trials a model of one budget is fitted on. */
+int same_budget(double a, double b);
+
 /* Whether a row takes part in the ranking. */
 int trial_is_ranked(const hpo_trial_row *r);
 

@@ -14,6 +14,7 @@
 #include "sweep/step.h"
 #include "trial/runner.h"
 #include "core/util.h"
+#include "store/rank.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,8 +77,6 @@ static int free_slot(const worker *w)
 }
 
 /* ---- choosing what to run ------------------------------------------------ */
-
-static int same_budget(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
 
 
 /* The median runtime of the completed trials at `budget`; NaN if none. */
