@@ -13,7 +13,7 @@ budget: {max_trials: 12}
 parallel: {round_size: 4}
 YAML
 out=$("$HPO" check "$TMP/spec.yaml") || fail "hpo check: $out"
-assert_contains "$out" "hpo: algorithm auto: gp (budget of 12 trials, 2 mostly numeric parameters" "check, numeric"
+assert_contains "$out" "hpo: algorithm auto: gp (budget of 12 trials, 2 parameters" "check, numeric"
 err=$("$HPO" run "$TMP/spec.yaml" --exp "$TMP/exp" 2>&1 > /dev/null) || fail "hpo run: $err"
 assert_contains "$err" "hpo: algorithm auto: gp (" "run says it"
 [ "$(grep -c 'algorithm auto' <<<"$err")" = 1 ] || fail "run says it more than once: $err"
