@@ -15,6 +15,9 @@
  *       synth FUNC METHOD/bBATCH SEED LOG10_REGRET@25 @50 @100 @200 MS_PER_PROPOSAL
  *   bench_opt tab FILE.csv.gz min|max [--seeds N] [--seed0 S] [--trials T] [--method M] [--batch Q]
  *       tab NAME METHOD/bBATCH SEED REGRET@25 @50 @100 @200 MS_PER_PROPOSAL
+ *   --workers W (synth, tab): workers mode simulated instead of rounds: W
+ *       trials at once, each taking a random time, one proposed as each
+ *       ends (lines labelled METHOD/wW)
  *   bench_opt perf [--n 10000] [--func F] [--method M]
  *       perf FUNC METHOD N MS_PER_PROPOSAL CPU_MS_PER_PROPOSAL (one proposal after N
  *       past trials; wall and process CPU time)
@@ -305,10 +308,55 @@ static int run_propose(run *r, int round, int q, double vals[][MAXD])
     return n;
 }
 
+/* --workers W: workers mode, simulated (0: rounds).  W trials run at once;
+ * each takes a time drawn uniformly from [0.5, 1.5); whenever one ends,
+ * its result joins the history and one new trial is proposed with the
+ * other W - 1 still running (status running, as the worker loop's
+ * history shows them: the optimizers' lies).  Results are in the order
+ * trials were proposed, as everywhere here. */
+static int workers;
+
+static void run_async(run *r, int trials, double (*evaluate)(void *, const double *), void *ctx)
+{
+    double vals[MAXQ][MAXD], *hidden = xmalloc(sizeof(double) * (size_t)trials), ends[MAXQ];
+    size_t slot[MAXQ];
+    hpo_rng rng;
+    rng_seed(&rng, r->spec->seed, 0, 4242);
+    int running = 0, proposed = 0;
+    double now = 0;
+    for (;;) {
+        while (running < workers && proposed < trials) {
+            if (run_propose(r, proposed, 1, vals) != 1) break;
+            hidden[r->n] = evaluate(ctx, vals[0]);
+            run_add(r, proposed, vals[0], NAN);
+            snprintf(r->rows[r->n - 1].status, sizeof r->rows[r->n - 1].status, "%s", HPO_STATUS_RUNNING);
+            slot[running] = r->n - 1;
+            ends[running++] = now + 0.5 + rng_uniform(&rng);
+            proposed++;
+        }
+        if (running == 0) break;
+        int first = 0;
+        for (int k = 1; k < running; k++)
+            if (ends[k] < ends[first]) first = k;
+        now = ends[first];
+        hpo_trial_row *t = &r->rows[slot[first]];
+        double y = hidden[slot[first]];
+        snprintf(t->status, sizeof t->status, "%s", isfinite(y) ? HPO_STATUS_COMPLETED : HPO_STATUS_FAILED);
+        t->objective = y;
+        slot[first] = slot[--running];
+        ends[first] = ends[running];
+    }
+    free(hidden);
+}
+
 /* Rounds of q until `trials`. */
 static void run_sweep(run *r, int trials, int q, double (*evaluate)(void *, const double *), void *ctx)
 {
     double vals[MAXQ][MAXD];
+    if (workers > 0 && !r->opt->sizes_its_rounds) {
+        run_async(r, trials, evaluate, ctx);
+        return;
+    }
     for (int round = 0; (int)r->n < trials; round++) {
         /* As the driver (sweep/decide.c): an optimizer that sizes its own
          * rounds (cmaes: a generation; pshe2) gets all the room there is,
@@ -342,7 +390,8 @@ static void synth(int seed0, int seeds, int trials, const char *only_func, const
                     run *r = run_new(f->space, m, seed, 0);
                     if (!r) break;
                     run_sweep(r, trials, batches[b], eval_func, (void *)f);
-                    printf("synth %s %s/b%d %d", f->name, methods[m].label, batches[b], seed);
+                    printf("synth %s %s/%c%d %d", f->name, methods[m].label, workers ? 'w' : 'b',
+                           workers ? workers : batches[b], seed);
                     double best = INFINITY;
                     size_t t = 0;
                     for (int c = 0; c < 4; c++) {
@@ -553,7 +602,8 @@ static void tab(const char *path, int maximize, int seed0, int seeds, int trials
                 tab_ctx c = {.t = t};
                 rng_seed(&c.rng, (uint64_t)seed, 999, 7);
                 run_sweep(r, trials, q, eval_table, &c);
-                printf("tab %s %s/b%d %d", t->name, methods[m].label, q, seed);
+                printf("tab %s %s/%c%d %d", t->name, methods[m].label, workers ? 'w' : 'b', workers ? workers : q,
+                       seed);
                 double best_obs = maximize ? -INFINITY : INFINITY, regret = NAN;
                 size_t i = 0;
                 for (int cp = 0; cp < 4; cp++) {
@@ -633,6 +683,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--trials") == 0) trials = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--batch") == 0) only_batch = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--seed0") == 0) seed0 = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--workers") == 0) workers = atoi(argv[i + 1]) < MAXQ ? atoi(argv[i + 1]) : MAXQ, only_batch = 1;
         else if (strcmp(argv[i], "--n") == 0) n = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--algorithm") == 0) methods[NMETHODS - 1].algorithm = argv[i + 1];
         else if (strcmp(argv[i], "--name") == 0) methods[NMETHODS - 1].name = argv[i + 1];
