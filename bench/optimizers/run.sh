@@ -28,6 +28,8 @@
 #   FUNCS="branin cond" TABLES="nasbench201/cifar10" HPO_METHODS="gp tpe auto" bench/optimizers/run.sh
 #   KEEP=/tmp/out bench/optimizers/run.sh         (keeps the raw lines)
 #   PERF=0 ...                                     (no proposal-time runs)
+# Workers mode is simulated by hand: bench_opt synth|tab ... --workers 8
+# (RESULTS.md, "Workers mode, simulated").
 #
 # Needs: build/release/libhpo-internal.a (make), cc, the -dev packages of `make
 # deps`, and /usr/bin/python3 with optuna, cmaes and scipy (python3-optuna,
