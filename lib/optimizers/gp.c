@@ -356,14 +356,14 @@ static int fit_model(const hpo_space *s, const gp_opts *opt, obs *o, hpo_rng *rn
                      int *which)
 {
     warp warps[2] = {{0, 0, 1}, {0, 0, 1}};
-    int n_warps = 1 + log_warp_of(o, &warps[1]), chosen = -1, made = 0;
+    int n_warps = 1 + log_warp_of(o, &warps[1]), chosen = -1;
     double worst_raw = -INFINITY, evidence[2], first[2], sd;
     for (size_t i = 0; i < o->n; i++)
         if (!isnan(o->raw[i])) worst_raw = fmax(worst_raw, o->raw[i]);
     if (worst_raw == -INFINITY) return 0;
     gp_model fits[2];
     size_t *idx = xmalloc(sizeof(size_t) * (o->n + 1)), nf = 0;
-    for (int w = 0; w < n_warps; w++, made++) {
+    for (int w = 0; w < n_warps; w++) {   /* every fits[w] initialised, even when its data fail */
         standardise(o, &warps[w], best, &sd);
         evidence[w] = -INFINITY;
         if (fit_data(s, o, &fits[w], idx, &nf) != 0) continue;
@@ -379,7 +379,7 @@ static int fit_model(const hpo_space *s, const gp_opts *opt, obs *o, hpo_rng *rn
         standardise(o, &warps[chosen], best, &sd);
         *which = warps[chosen].log;
     }
-    for (int w = 0; w < made; w++) gp_free(&fits[w]);
+    for (int w = 0; w < n_warps; w++) gp_free(&fits[w]);
     free(idx);
     return r ? 1 : -1;
 }
