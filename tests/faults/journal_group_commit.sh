@@ -12,14 +12,7 @@ awk -v n=$n 'BEGIN { for (i = 0; i < n; i++) printf "step=%d loss=%.17g\n", i, 1
 [ -e "$HPO_TRIAL_DIR/../../../second" ] || sleep 1000
 SH
 chmod +x "$TMP/burst.sh"
-cat > "$TMP/spec.yaml" <<'YAML'
-name: burst
-command: [./burst.sh, "{x}"]
-space:
-  x: {type: float, low: 0, high: 1}
-objective: {metric: loss}
-budget: {max_trials: 1}
-YAML
+one_trial_spec '[./burst.sh, "{x}"]'
 exp=$TMP/exp
 # A long interval: nothing is fsync'd while the burst is read.
 (cd "$TMP" && HPO_JOURNAL_SYNC_MS=600000 exec "$HPO" run spec.yaml --exp "$exp" --quiet > "$TMP/out" 2>&1) &

@@ -9,14 +9,7 @@
 #      expired, and the trials it held resume, each completed once;
 #  (c) the heartbeat renews: a living holder's lease never expires.
 source tests/integration/common.bash
-cat > "$TMP/wait.sh" <<'SH'
-#!/bin/sh
-echo $$ > "$HPO_TRIAL_DIR/pid"
-touch "$HPO_TRIAL_DIR/ready"
-while [ ! -e "$HPO_TRIAL_DIR/../../go" ]; do sleep 0.05; done
-echo "loss=$1"
-SH
-chmod +x "$TMP/wait.sh"
+make_wait_trial
 printf 'name: lease\ncommand: [./wait.sh, "{x}"]\nspace:\n  x: {type: float, low: 0, high: 1}\nobjective: {metric: loss}\nalgorithm: random\nbudget: {max_trials: 4}\nparallel: {round_size: 4, max_concurrent: 2}\n' > "$TMP/spec.yaml"
 pids=""
 trap 'kill -9 $pids 2>/dev/null || :; touch "$TMP"/*/go 2>/dev/null || :; sleep 0.3; rm -rf "$TMP"' EXIT

@@ -34,14 +34,7 @@ int main(void)
 }
 C
 cc $san -o "$TMP/burst" "$TMP/burst.c" -Ilib lib/libhpo.a -Wl,--wrap=fsync -ldeflate -lm || fail "cannot build the trial"
-cat > "$TMP/spec.yaml" <<YAML
-name: burst
-command: [$TMP/burst, "{x}"]
-space:
-  x: {type: float, low: 0, high: 1}
-objective: {metric: loss}
-budget: {max_trials: 1}
-YAML
+one_trial_spec "[$TMP/burst, \"{x}\"]"
 exp=$TMP/exp
 (cd "$TMP" && HPO_JOURNAL_SYNC_MS=600000 exec "$HPO" run spec.yaml --exp "$exp" --quiet > "$TMP/out" 2>&1) &
 run=$!

@@ -3,14 +3,7 @@
 # run it says so, and after everything was killed (a crash) it says 0
 # running, however results.h5 was left.
 source tests/integration/common.bash
-cat > "$TMP/wait.sh" <<'SH'
-#!/bin/sh
-echo $$ > "$HPO_TRIAL_DIR/pid"
-touch "$HPO_TRIAL_DIR/ready"
-while [ ! -e "$HPO_TRIAL_DIR/../../go" ]; do sleep 0.05; done
-echo "loss=$1"
-SH
-chmod +x "$TMP/wait.sh"
+make_wait_trial
 printf 'name: alive\ncommand: [./wait.sh, "{x}"]\nspace:\n  x: {type: float, low: 0, high: 1}\nobjective: {metric: loss}\nbudget: {max_trials: 4}\nparallel: {round_size: 4, max_concurrent: 2}\n' > "$TMP/spec.yaml"
 exp=$TMP/exp
 (cd "$TMP" && exec "$HPO" run spec.yaml --exp "$exp" --quiet > "$TMP/out" 2>&1) &

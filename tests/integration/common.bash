@@ -20,3 +20,30 @@ make_slow_quadratic() {
     sed -e 's|\./quadratic|./trial.sh|' -e 's/max_trials: 40, max_failed: 5/max_trials: 12/' \
         -e "s/round_size: 8, max_concurrent: 4/$1/" examples/quadratic/spec.yaml > "$TMP/spec.yaml"
 }
+
+# $TMP/wait.sh: a trial that records its pid, says it is ready
+# (HPO_TRIAL_DIR/ready) and waits until EXP/go exists, then reports
+# loss=$1 -- trials held running for as long as a test needs them.
+make_wait_trial() {
+    cat > "$TMP/wait.sh" <<'SH'
+#!/bin/sh
+echo $$ > "$HPO_TRIAL_DIR/pid"
+touch "$HPO_TRIAL_DIR/ready"
+while [ ! -e "$HPO_TRIAL_DIR/../../go" ]; do sleep 0.05; done
+echo "loss=$1"
+SH
+    chmod +x "$TMP/wait.sh"
+}
+
+# $TMP/spec.yaml: one trial of command $1 (a YAML flow list) over x in
+# [0, 1], reporting loss.
+one_trial_spec() {
+    cat > "$TMP/spec.yaml" <<YAML
+name: burst
+command: $1
+space:
+  x: {type: float, low: 0, high: 1}
+objective: {metric: loss}
+budget: {max_trials: 1}
+YAML
+}
