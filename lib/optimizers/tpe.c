@@ -89,11 +89,9 @@ __m128d _ZGVbN2v_erfc(__m128d x);
 
 #define LOG_SQRT_2PI 0.91893853320467274178
 #define DUPLICATE_RETRIES 8
-/* A round's lie weighs half a finished bad trial in g: it spreads the round
- * without pushing the rest of it out of the region the model likes
- * (bench/optimizers/RESULTS.md, "Batches of 8": 200 seeds, mixed at 200
- * trials +0.42 -> +0.09 log10 behind sequential, nothing worse; 0.25 lost
- * on Branin and cond, 0.75 helped nothing). */
+/* A round's lie's weight in g, against a finished trial's: see the header
+ * (constant liar) and bench/optimizers/RESULTS.md, "tpe: half-weight lies"
+ * (0.25 lost on Branin and cond, 0.75 helped nothing). */
 #define LIE_WEIGHT 0.5
 #define RANDOM_TRIES 256
 
