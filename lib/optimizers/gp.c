@@ -33,13 +33,15 @@
  *    log(1 + (y - min) / scale), scale the lower quartile of y - min,
  *    for objectives with a heavy tail of bad values (warp, fit_model).
  *  - Acquisition: log EI against the best observation, maximised by
- *    random search (n_candidates points: half uniform in the cube, half
- *    perturbations of the best observations) and then hill climbing
- *    from the best few by shrinking Gaussian steps.  Every candidate is
- *    decoded and re-encoded before it is scored -- ints rounded, choices
- *    made categories, conditions applied -- so the acquisition is
- *    optimised over configs that can actually run ("rounding inside the
- *    acquisition", Garrido-Merchán & Hernández-Lobato 2020).
+ *    random search (n_candidates points: half uniform in the cube but for
+ *    the parameters the fit found nothing about, which keep the best
+ *    observation's values; half perturbations of the best observations)
+ *    and then hill climbing from the best few by shrinking Gaussian
+ *    steps.  Every candidate is decoded and re-encoded before it is
+ *    scored -- ints rounded, choices made categories, conditions applied
+ *    -- so the acquisition is optimised over configs that can actually
+ *    run ("rounding inside the acquisition", Garrido-Merchán &
+ *    Hernández-Lobato 2020).
  *  - Batches: each pick joins the model before the next (the
  *    hyperparameters kept) at its posterior mean, but no better than the
  *    best observation (lie(): a kriging believer capped by the constant
@@ -73,6 +75,13 @@
  * EI can stay positive a hair away from a lie where the mean slopes on
  * down, and q near-copies would waste an array job. */
 #define MIN_SPACING 0.02
+/* A length scale (log) past which the fit has found nothing about a
+ * parameter: 5 times the unit cube, where the kernel's correlation across
+ * the parameter's whole range (or between two categories) stays above
+ * 0.97.  The fit leaves such a scale near its prior's mean (5.8 with 2
+ * parameters, 11.6 with 8: gp_model.c); below 5 the data have pulled it
+ * down.  initial_pool. */
+#define LOG_IGNORED_SCALE 1.6094379124341003   /* log 5 */
 
 static const char *const gp_keys[] = {"n_startup", "n_candidates", "restarts", "max_history", NULL};
 
@@ -464,20 +473,29 @@ static void perturb(const hpo_space *s, hpo_rng *rng, const double *centre, doub
     }
 }
 
-/* The first pool: half uniform, half around the best observations. */
-static void initial_pool(const hpo_space *s, const obs *o, hpo_rng *rng, pool *c)
+/* The first pool: half around the best observations, half uniform in the
+ * cube but for the parameters the fit found nothing to say about (a
+ * length scale over IGNORED_SCALE under m's theta), which keep the best
+ * observation's values: along those log EI is flat, so a uniform value
+ * there is a step the model did not ask for, away from where the best
+ * trials are (the fill-in of dropout BO, Li et al. 2017). */
+static void initial_pool(const hpo_space *s, const gp_model *m, const obs *o, hpo_rng *rng, pool *c)
 {
     int d = s->n;
     size_t n_local = o->n ? c->k / 2 : 0, top = o->n < 5 ? o->n : 5;
     size_t *order = xmalloc(sizeof(size_t) * (o->n + 1));
     for (size_t i = 0; i < o->n; i++) order[i] = i;
     qsort_r(order, o->n, sizeof(size_t), by_value_then_recency, (void *)o);
+    const double *best = o->n ? o->u + order[0] * (size_t)d : NULL;
     double flip = d > 0 ? 1.0 / d : 1;
     for (size_t j = 0; j < c->k; j++) {
         double *u = c->u + j * (size_t)d;
         if (j < n_local) perturb(s, rng, o->u + order[j % top] * (size_t)d, 0.1, flip, u);
         else
-            for (int p = 0; p < d; p++) u[p] = rng_uniform(rng);
+            for (int p = 0; p < d; p++) {
+                u[p] = rng_uniform(rng);
+                if (best && m->theta[p] > LOG_IGNORED_SCALE) u[p] = best[p];
+            }
         snap(s, u, c->v + j * (size_t)d, c->z + j * (size_t)d);
     }
     free(order);
@@ -594,7 +612,7 @@ static void pick(const hpo_spec *spec, const hpo_history *h, const gp_model *m, 
     size_t d = (size_t)s->n;
     pool c, r;
     pool_init(&c, s->n, (size_t)opt->n_candidates);
-    initial_pool(s, o, rng, &c);
+    initial_pool(s, m, o, rng, &c);
     score_all(m, best, &c);
     pool_init(&r, s->n, c.k < REFINE_STARTS ? c.k : REFINE_STARTS);
     refine(s, m, best, rng, &c, &r);
