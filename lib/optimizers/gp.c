@@ -475,7 +475,7 @@ static void perturb(const hpo_space *s, hpo_rng *rng, const double *centre, doub
 
 /* The first pool: half around the best observations, half uniform in the
  * cube but for the parameters the fit found nothing to say about (a
- * length scale over IGNORED_SCALE under m's theta), which keep the best
+ * length scale past LOG_IGNORED_SCALE under m's theta), which keep the best
  * observation's values: along those log EI is flat, so a uniform value
  * there is a step the model did not ask for, away from where the best
  * trials are (the fill-in of dropout BO, Li et al. 2017). */
