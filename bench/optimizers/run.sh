@@ -26,6 +26,9 @@
 #   bench/optimizers/run.sh                       (hours on 2 cores: 20 seeds, 200 trials)
 #   SEEDS=10 TRIALS=100 BATCH=1 JOBS=2 bench/optimizers/run.sh
 #   FUNCS="branin cond" TABLES="nasbench201/cifar10" HPO_METHODS="gp tpe auto" bench/optimizers/run.sh
+#   SEEDS=80 TRIALS=100 BATCH=1 FUNCS= HPO_METHODS=gp PERF=0 \
+#     OPTUNA_METHODS="optuna-tpe optuna-tpe-mv optuna-random optuna-qmc" \
+#     bench/optimizers/run.sh                     (the tables as RESULTS.md's fourth run)
 #   KEEP=/tmp/out bench/optimizers/run.sh         (keeps the raw lines)
 #   PERF=0 ...                                     (no proposal-time runs)
 # Workers mode is simulated by hand: bench_opt synth|tab ... --workers 8
