@@ -210,7 +210,6 @@ static double warp_value(const warp *w, double y) { return w->log ? log1p((y - w
 /* log of the warp's slope at y: the Jacobian term of the evidence. */
 static double warp_log_slope(const warp *w, double y) { return w->log ? -log(w->scale + (y - w->min)) : 0; }
 
-
 /* The log warp of o's ranked values: min their minimum, scale the lower
  * quartile of y - min (the scale of the better trials' differences).  0
  * when there is none: fewer than 4 ranked values, or a quartile of 0. */

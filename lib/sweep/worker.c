@@ -78,7 +78,6 @@ static int free_slot(const worker *w)
 
 /* ---- choosing what to run ------------------------------------------------ */
 
-
 /* The median runtime of the completed trials at `budget`; NaN if none. */
 static double median_runtime(const hpo_store *st, double budget)
 {

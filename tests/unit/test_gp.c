@@ -355,7 +355,6 @@ static void test_maximize_is_negated_minimize(void **state)
     sim_free(b);
 }
 
-
 static double median_regret(const char *algo, int seeds, int trials, int q)
 {
     double r[16];

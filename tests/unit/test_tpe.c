@@ -185,7 +185,6 @@ static void test_bounds_and_conditions(void **state)
     }
 }
 
-
 static int distinct(int q, int d, double v[][MAXP])
 {
     for (int i = 0; i < q; i++)
