@@ -9,6 +9,7 @@ distributions are fixed) as the time per proposal.
     optuna_opt.py synth [--seeds N] [--seed0 S] [--trials T] [--func F] [--method M]
     optuna_opt.py tab FILE.csv.gz min|max [--seeds N] [--seed0 S] [--trials T] [--method M]
     optuna_opt.py perf [--n 10000] [--func F]
+    optuna_opt.py eval --func F --at X0,X1,...   (an all-float function's value, as bench_opt eval)
 """
 import argparse
 import csv
@@ -77,6 +78,19 @@ def rastrigin8(x):
     return 80 + sum(v * v - 10 * math.cos(2 * math.pi * v) for v in x)
 
 
+RASTRIGIN_SHIFT = [2.11, -3.47, 0.83, 3.02, -1.66, -2.58, 1.39, -0.41]
+ACKLEY_SHIFT = [12.3, -20.9, 6.1, -8.4, 17.6]
+
+
+def rastrigin8s(x):
+    """rastrigin8 with its minimum off the box's centre (bench_opt.c)."""
+    return rastrigin8([v - o for v, o in zip(x, RASTRIGIN_SHIFT)])
+
+
+def ackley5s(x):
+    return ackley5([v - o for v, o in zip(x, ACKLEY_SHIFT)])
+
+
 def styblinski10(x):
     return sum(0.5 * (v ** 4 - 16 * v * v + 5 * v) for v in x)
 
@@ -113,6 +127,8 @@ FUNCS = {
     "levy6": (floats(["x%d" % i for i in range(6)], -10, 10), levy6, 0.0),
     "schwefel4": (floats(["x%d" % i for i in range(4)], -500, 500), schwefel4, 0.0),
     "rastrigin8": (floats(["x%d" % i for i in range(8)], -5.12, 5.12), rastrigin8, 0.0),
+    "rastrigin8s": (floats(["x%d" % i for i in range(8)], -5.12, 5.12), rastrigin8s, 0.0),
+    "ackley5s": (floats(["x%d" % i for i in range(5)], -32.768, 32.768), ackley5s, 0.0),
     "styblinski10": (floats(["x%d" % i for i in range(10)], -5, 5), styblinski10, -391.6616570377142),
     "cond": (None, cond, 0.0),     # define-by-run: cond_suggest
 }
@@ -270,9 +286,16 @@ def perf(args):
             print("perf %s %s %d %.4f" % (name, label, args.n, 1e3 * spent / reps), flush=True)
 
 
+def evaluate_at(args):
+    space, f, _ = FUNCS[args.func]
+    if space is None or any(isinstance(d, CategoricalDistribution) for _, d in space):
+        sys.exit("optuna_opt: eval: %s is not an all-float function" % args.func)
+    print(repr(f([float(v) for v in args.at.split(",")])))
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["synth", "tab", "perf"])
+    p.add_argument("kind", choices=["synth", "tab", "perf", "eval"])
     p.add_argument("path", nargs="?")
     p.add_argument("mode", nargs="?", choices=["min", "max"])
     p.add_argument("--seeds", type=int, default=20)
@@ -281,8 +304,9 @@ def main():
     p.add_argument("--n", type=int, default=10000)
     p.add_argument("--func")
     p.add_argument("--method")
+    p.add_argument("--at")
     args = p.parse_args()
-    {"synth": synth, "tab": tab, "perf": perf}[args.kind](args)
+    {"synth": synth, "tab": tab, "perf": perf, "eval": evaluate_at}[args.kind](args)
 
 
 if __name__ == "__main__":

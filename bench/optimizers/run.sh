@@ -13,6 +13,8 @@
 #   ackley5         5-D in [-32.768, 32.768]^5; min 0 at 0
 #   mixed           lr log-float, depth int, act choice of 4, drop float; min 0
 #   levy6, schwefel4, rastrigin8, styblinski10: rugged, 4-10 D
+#   rastrigin8s, ackley5s: rastrigin8 and ackley5 with the minimum moved off
+#                   the box's centre, where CMA-ES starts (as BBOB shifts)
 #   cond            conditional: model lin (lr, l2) or tree (depth, frac)
 # and the tabular benchmarks of ../shared/benchdata (next to the checkout;
 # DATA=... elsewhere): all 8 HPOBench, 4 HPOLib and 3 NAS-Bench-201 data
@@ -47,7 +49,7 @@ JOBS=${JOBS:-2}
 BATCH=${BATCH:-}          # 1 or 8: only that; empty: both (hpo; Optuna is sequential)
 CC=${CC:-cc}
 DATA=${DATA:-$root/../shared/benchdata}
-FUNCS=${FUNCS-branin hartmann6 rosenbrock4log ackley5 mixed levy6 schwefel4 rastrigin8 styblinski10 cond}
+FUNCS=${FUNCS-branin hartmann6 rosenbrock4log ackley5 ackley5s mixed levy6 schwefel4 rastrigin8 rastrigin8s styblinski10 cond}
 TABLES=${TABLES-$(cd "$DATA" 2>/dev/null && ls */*.csv.gz | sed 's/\.csv\.gz$//' | tr '\n' ' ')}
 HPO_METHODS=${HPO_METHODS:-random sobol tpe tpe-uv cmaes pshe2 gp auto}
 OPTUNA_METHODS=${OPTUNA_METHODS-optuna-random optuna-qmc optuna-tpe optuna-tpe-mv optuna-tpe-group optuna-cmaes}
