@@ -326,7 +326,7 @@ static unsigned char *categorical_mask(const hpo_space *s)
  * observations (the best quarter and the most recent rest: the fit's
  * gradient costs O(n^3), the posterior only O(n^2) a point) into fit,
  * their indices into idx.  0 or -1 as gp_set_data. */
-static int fit_data(const hpo_space *s, const obs *o, gp_model *fit, size_t *idx, size_t *nf)
+static int fit_data(const hpo_space *s, const obs *o, int additive, gp_model *fit, size_t *idx, size_t *nf)
 {
     int d = s->n;
     unsigned char *cat = categorical_mask(s);
@@ -334,11 +334,23 @@ static int fit_data(const hpo_space *s, const obs *o, gp_model *fit, size_t *idx
     *nf = subset(o, FIT_MAX, FIT_MAX / 4, idx);
     gather(o, idx, *nf, x, y);
     gp_init(fit, d, cat, *nf);
+    fit->additive = additive;
     int r = gp_set_data(fit, *nf, x, y);
     free(cat);
     free(x);
     free(y);
     return r;
+}
+
+/* Whether the additive kernel competes with the product for this space:
+ * two or more parameters, none a choice or conditional (bench/optimizers
+ * measured it on numeric spaces only). */
+static int additive_candidate(const hpo_space *s)
+{
+    if (s->n < 2) return 0;
+    for (int p = 0; p < s->n; p++)
+        if (s->params[p].type == HPO_PARAM_CHOICE || s->params[p].when) return 0;
+    return 1;
 }
 
 /* The fit: the hyperparameters (theta) under the warp the observations
@@ -361,7 +373,7 @@ static int fit_data(const hpo_space *s, const obs *o, gp_model *fit, size_t *idx
  * first fits on and almost never on Hartmann-6 (3 fits in 540).
  * 1, 0 when nothing is ranked yet, -1 when no fit could be made. */
 static int fit_model(const hpo_space *s, const gp_opts *opt, obs *o, hpo_rng *rng, double *theta, double *best,
-                     int *which)
+                     int *which, int *additive)
 {
     warp warps[2] = {{0, 0, 1}, {0, 0, 1}};
     int n_warps = 1 + log_warp_of(o, &warps[1]), chosen = -1;
@@ -374,19 +386,30 @@ static int fit_model(const hpo_space *s, const gp_opts *opt, obs *o, hpo_rng *rn
     for (int w = 0; w < n_warps; w++) {   /* every fits[w] initialised, even when its data fail */
         standardise(o, &warps[w], best, &sd);
         evidence[w] = -INFINITY;
-        if (fit_data(s, o, &fits[w], idx, &nf) != 0) continue;
+        if (fit_data(s, o, 0, &fits[w], idx, &nf) != 0) continue;
         first[w] = gp_fit_first(&fits[w], FIT_ITERATIONS);
         evidence[w] = -first[w] - (double)nf * log(sd);
         for (size_t k = 0; k < nf; k++)
             evidence[w] += warp_log_slope(&warps[w], isnan(o->raw[idx[k]]) ? worst_raw : o->raw[idx[k]]);
         if (isfinite(evidence[w]) && (chosen < 0 || evidence[w] > evidence[chosen])) chosen = w;
     }
-    int r = chosen >= 0 && gp_fit_rest(&fits[chosen], first[chosen], rng, (int)opt->restarts, FIT_ITERATIONS) == 0;
+    /* The additive kernel against the product, under the chosen warp: the
+     * same data, so the two fits' posteriors compare directly. */
+    gp_model sum, *won = chosen >= 0 ? &fits[chosen] : NULL;
+    int tried_sum = chosen >= 0 && additive_candidate(s);
+    if (tried_sum) {
+        standardise(o, &warps[chosen], best, &sd);
+        double f = fit_data(s, o, 1, &sum, idx, &nf) == 0 ? gp_fit_first(&sum, FIT_ITERATIONS) : INFINITY;
+        if (f < first[chosen]) won = &sum, first[chosen] = f;
+    }
+    int r = won && gp_fit_rest(won, first[chosen], rng, (int)opt->restarts, FIT_ITERATIONS) == 0;
     if (r) {
-        memcpy(theta, fits[chosen].theta, sizeof(double) * (size_t)GP_NTHETA(s->n));
+        memcpy(theta, won->theta, sizeof(double) * (size_t)GP_NTHETA(s->n));
         standardise(o, &warps[chosen], best, &sd);
         *which = warps[chosen].log;
+        *additive = won->additive;
     }
+    if (tried_sum) gp_free(&sum);
     for (int w = 0; w < n_warps; w++) gp_free(&fits[w]);
     free(idx);
     return r ? 1 : -1;
@@ -394,8 +417,8 @@ static int fit_model(const hpo_space *s, const gp_opts *opt, obs *o, hpo_rng *rn
 
 /* The model under theta, conditioned on the (capped) observations, then
  * on the pending trials at lie(). */
-static int condition(const hpo_space *s, const gp_opts *opt, const obs *o, const double *theta, double best,
-                     int extra, gp_model *m)
+static int condition(const hpo_space *s, const gp_opts *opt, const obs *o, const double *theta, int additive,
+                     double best, int extra, gp_model *m)
 {
     int d = s->n;
     unsigned char *cat = categorical_mask(s);
@@ -405,6 +428,7 @@ static int condition(const hpo_space *s, const gp_opts *opt, const obs *o, const
     gather(o, idx, n, x, y);
     gp_init(m, d, cat, n + o->n_pending + (size_t)extra);
     memcpy(m->theta, theta, sizeof(double) * (size_t)GP_NTHETA(d));
+    m->additive = additive;
     int r = gp_set_data(m, n, x, y);
     for (size_t i = 0; r == 0 && i < o->n_pending; i++) {
         const double *z = o->z + (o->n + i) * (size_t)d;
@@ -658,11 +682,11 @@ static int model_round(const hpo_spec *spec, const hpo_history *h, const gp_opts
 {
     obs o;
     double best, *theta = xmalloc(sizeof(double) * (size_t)GP_NTHETA(spec->space.n));
-    int warped;
+    int warped, additive = 0;
     collect(spec, h, &o);
     gp_model m;
-    int r = fit_model(&spec->space, opt, &o, rng, theta, &best, &warped) == 1
-                ? condition(&spec->space, opt, &o, theta, best, max, &m) : -2;
+    int r = fit_model(&spec->space, opt, &o, rng, theta, &best, &warped, &additive) == 1
+                ? condition(&spec->space, opt, &o, theta, additive, best, max, &m) : -2;
     free(theta);
     if (r == -2) {
         obs_free(&o);
@@ -685,7 +709,7 @@ static int model_round(const hpo_spec *spec, const hpo_history *h, const gp_opts
     return r;
 }
 
-int gp_objective_warp(const hpo_spec *spec, const hpo_history *h)
+int gp_objective_warp(const hpo_spec *spec, const hpo_history *h, int *additive_out)
 {
     gp_opts opt;
     if (gp_read(spec, &opt) != HPO_OK) return -1;
@@ -693,9 +717,10 @@ int gp_objective_warp(const hpo_spec *spec, const hpo_history *h)
     rng_seed(&rng, spec->seed, 0, RNG_STREAM);
     obs o;
     double best, *theta = xmalloc(sizeof(double) * (size_t)GP_NTHETA(spec->space.n));
-    int warped = -1;
+    int warped = -1, additive = 0;
     collect(spec, h, &o);
-    if (fit_model(&spec->space, &opt, &o, &rng, theta, &best, &warped) != 1) warped = -1;
+    if (fit_model(&spec->space, &opt, &o, &rng, theta, &best, &warped, &additive) != 1) warped = -1;
+    if (additive_out) *additive_out = additive;
     free(theta);
     obs_free(&o);
     return warped;

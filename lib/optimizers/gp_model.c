@@ -7,6 +7,13 @@
 #include "core/util.h"
 
 #include <lapacke.h>
+/* glibc's vector libm (as tpe.c uses it): exp() of two doubles at once,
+ * for the additive kernel's d terms a pair. */
+#if defined(__x86_64__) && defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 35)
+#include <emmintrin.h>
+#define HAVE_MVEC 1
+__m128d _ZGVbN2v_exp(__m128d x);
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +109,38 @@ static double matern52(double s2, double r2)
     return s2 * (1 + SQRT5 * r + (5.0 / 3.0) * r2) * exp(-SQRT5 * r);
 }
 
+/* Given each coordinate's r_p, exp(-sqrt5 r_p) into e; returns sum_p (1 +
+ * sqrt5 r_p + 5 r_p^2 / 3) exp(-sqrt5 r_p), the additive kernel
+ * (gp_model.h) times d / s2. */
+static double additive_terms(int d, const double *r, double *e)
+{
+    int p = 0;
+#ifdef HAVE_MVEC
+    const __m128d c = _mm_set1_pd(-SQRT5);
+    for (; p + 2 <= d; p += 2) _mm_storeu_pd(e + p, _ZGVbN2v_exp(_mm_mul_pd(c, _mm_loadu_pd(r + p))));
+#endif
+    for (; p < d; p++) e[p] = exp(-SQRT5 * r[p]);
+    double sum = 0;
+    for (p = 0; p < d; p++) sum += (1 + SQRT5 * r[p] + (5.0 / 3.0) * r[p] * r[p]) * e[p];
+    return sum;
+}
+
+/* The additive kernel from the deltas dp; scratch: room for 2 d. */
+static double additive52(int d, double s2, const double *inv_l2, const double *dp, double *scratch)
+{
+    for (int p = 0; p < d; p++) scratch[p] = sqrt(dp[p] * inv_l2[p]);
+    return s2 * additive_terms(d, scratch, scratch + d) / d;
+}
+
+/* k(a, b) under either kernel; dp is room for 3 d (the deltas, and
+ * additive52's scratch). */
+static double kernel_at(const gp_model *m, double s2, const double *inv_l2, const double *a, const double *b,
+                        double *dp)
+{
+    double r2 = sq_dist(m, inv_l2, a, b, dp);
+    return m->additive ? additive52(m->d, s2, inv_l2, dp, dp + m->d) : matern52(s2, r2);
+}
+
 static void inverse_sq_scales(int d, const double *theta, double *inv_l2)
 {
     for (int p = 0; p < d; p++) inv_l2[p] = exp(-2 * theta[p]);
@@ -109,9 +148,9 @@ static void inverse_sq_scales(int d, const double *theta, double *inv_l2)
 
 double gp_kernel(const gp_model *m, const double *a, const double *b)
 {
-    double *inv_l2 = xmalloc(sizeof(double) * (size_t)(m->d + 1));
+    double *inv_l2 = xmalloc(sizeof(double) * (size_t)(4 * m->d + 1)), *dp = inv_l2 + m->d;
     inverse_sq_scales(m->d, m->theta, inv_l2);
-    double k = matern52(exp(m->theta[GP_LOG_S2(m->d)]), sq_dist(m, inv_l2, a, b, NULL));
+    double k = kernel_at(m, exp(m->theta[GP_LOG_S2(m->d)]), inv_l2, a, b, dp);
     free(inv_l2);
     return k;
 }
@@ -122,13 +161,13 @@ static void build_k(const gp_model *m, const double *theta, size_t n, const doub
                     size_t lda)
 {
     int d = m->d;
-    double *inv_l2 = xmalloc(sizeof(double) * (size_t)(d + 1));
+    double *inv_l2 = xmalloc(sizeof(double) * (size_t)(4 * d + 1)), *dp = inv_l2 + d;
     inverse_sq_scales(d, theta, inv_l2);
     double s2 = exp(theta[GP_LOG_S2(d)]), noise = exp(theta[GP_LOG_NOISE(d)]);
     for (size_t j = 0; j < n; j++) {
         A[j + j * lda] = s2 + noise + jitter * s2;
         for (size_t i = j + 1; i < n; i++)
-            A[i + j * lda] = matern52(s2, sq_dist(m, inv_l2, x + i * (size_t)d, x + j * (size_t)d, NULL));
+            A[i + j * lda] = kernel_at(m, s2, inv_l2, x + i * (size_t)d, x + j * (size_t)d, dp);
     }
     free(inv_l2);
 }
@@ -205,13 +244,13 @@ void gp_predict(const gp_model *m, size_t k, const double *xs, double *mean, dou
         for (size_t j = 0; j < k; j++) mean[j] = 0, var[j] = s2;
         return;
     }
-    double *inv_l2 = xmalloc(sizeof(double) * (size_t)(d + 1));
+    double *inv_l2 = xmalloc(sizeof(double) * (size_t)(4 * d + 1)), *dp = inv_l2 + d;
     inverse_sq_scales(d, m->theta, inv_l2);
     double *ks = xmalloc(sizeof(double) * n * k);   /* n x k, column-major */
     for (size_t j = 0; j < k; j++) {
         double mu = 0;
         for (size_t i = 0; i < n; i++) {
-            double v = matern52(s2, sq_dist(m, inv_l2, m->x + i * (size_t)d, xs + j * (size_t)d, NULL));
+            double v = kernel_at(m, s2, inv_l2, m->x + i * (size_t)d, xs + j * (size_t)d, dp);
             ks[i + j * n] = v;
             mu += v * m->alpha[i];
         }
@@ -235,9 +274,11 @@ void gp_predict(const gp_model *m, size_t k, const double *xs, double *mean, dou
 static double prior_ls_mean(int d) { return M_SQRT2 + 0.5 * log(d > 0 ? d : 1); }
 
 /* Negative log prior (up to a constant) and its gradient, added to grad. */
-static double neg_log_prior(int d, const double *theta, double *grad)
+static double neg_log_prior(int d, int additive, const double *theta, double *grad)
 {
-    double nlp = 0, mu = prior_ls_mean(d);
+    /* An additive kernel's length scales are each of one coordinate's
+     * distance alone: the prior of a 1-parameter space. */
+    double nlp = 0, mu = prior_ls_mean(additive ? 1 : d);
     for (int p = 0; p < d; p++) {
         double z = (theta[p] - mu) / PRIOR_LS_SD;
         nlp += 0.5 * z * z;
@@ -252,7 +293,9 @@ static double neg_log_prior(int d, const double *theta, double *grad)
     return nlp;
 }
 
-/* The pairs' deltas, computed once per data set: a fit evaluates the
+/* The pairs' deltas (their square roots for the additive kernel, whose
+ * terms each take one coordinate's distance), computed once per data set:
+ * a fit evaluates the
  * likelihood a hundred times on the same points. */
 static const double *pair_deltas(gp_model *m)
 {
@@ -261,13 +304,17 @@ static const double *pair_deltas(gp_model *m)
     m->pairs = xmalloc(sizeof(double) * (n * (n - 1) / 2) * (d ? d : 1));
     for (size_t j = 0; j < n; j++)
         for (size_t i = j + 1; i < n; i++, k++)
-            for (size_t p = 0; p < d; p++) m->pairs[k * d + p] = delta(m->cat[p], m->x[i * d + p], m->x[j * d + p]);
+            for (size_t p = 0; p < d; p++) {
+                double dd = delta(m->cat[p], m->x[i * d + p], m->x[j * d + p]);
+                m->pairs[k * d + p] = m->additive ? sqrt(dd) : dd;
+            }
     return m->pairs;
 }
 
 /* d NLL / d theta = -1/2 sum_ij W_ij dK_ij/dtheta, W = alpha alpha' - K^-1
  * (A holds K^-1's lower triangle; r[k], e[k]: pair k's distance and
- * exp(-sqrt5 r)). */
+ * exp(-sqrt5 r); for the additive kernel r[k d + p], e[k d + p], each
+ * coordinate's). */
 static void nll_gradient(const gp_model *m, const double *theta, const double *A, const double *alpha,
                          const double *pairs, const double *r, const double *e, double *grad)
 {
@@ -285,6 +332,15 @@ static void nll_gradient(const gp_model *m, const double *theta, const double *A
         g_noise += w * noise;
         for (size_t i = j + 1; i < n; i++, k++) {
             w = 2 * (alpha[i] * alpha[j] - A[i + j * n]);   /* both triangles */
+            if (m->additive) {   /* each coordinate's term on its own scale */
+                const double *rk = r + k * (size_t)d, *ek = e + k * (size_t)d;
+                for (int p = 0; p < d; p++) {
+                    double c = w * s2 / d * ek[p];
+                    g_s2 += c * (1 + SQRT5 * rk[p] + (5.0 / 3.0) * rk[p] * rk[p]);
+                    gl[p] += c * (5.0 / 3.0) * (1 + SQRT5 * rk[p]) * rk[p] * rk[p];
+                }
+                continue;
+            }
             g_s2 += w * s2 * (1 + SQRT5 * r[k] + (5.0 / 3.0) * r[k] * r[k]) * e[k];
             /* dk/dlog l_p = s2 5/3 (1 + sqrt5 r) e^(-sqrt5 r) delta_p / l_p^2 */
             double c = w * s2 * (5.0 / 3.0) * (1 + SQRT5 * r[k]) * e[k];
@@ -301,11 +357,12 @@ static void nll_gradient(const gp_model *m, const double *theta, const double *A
 
 /* K's lower triangle from the cached deltas into A (n x n), plus jitter;
  * each pair's r and exp(-sqrt5 r) into r, e for the gradient. */
-static void build_k_pairs(int d, size_t n, const double *theta, const double *pairs, double jitter, double *A,
-                          double *r, double *e)
+static void build_k_pairs(int d, int additive, size_t n, const double *theta, const double *pairs, double jitter,
+                          double *A, double *r, double *e)
 {
-    double *inv_l2 = xmalloc(sizeof(double) * (size_t)(d + 1));
+    double *inv_l2 = xmalloc(sizeof(double) * (size_t)(2 * d + 1)), *inv_l = inv_l2 + d;
     inverse_sq_scales(d, theta, inv_l2);
+    for (int p = 0; p < d; p++) inv_l[p] = exp(-theta[p]);
     double s2 = exp(theta[GP_LOG_S2(d)]), noise = exp(theta[GP_LOG_NOISE(d)]);
     size_t k = 0;
     for (size_t j = 0; j < n; j++) {
@@ -313,6 +370,12 @@ static void build_k_pairs(int d, size_t n, const double *theta, const double *pa
         for (size_t i = j + 1; i < n; i++, k++) {
             double r2 = 0;
             const double *dp = pairs + k * (size_t)d;
+            if (additive) {   /* r, e: np x d, each coordinate's r_p and exp(-sqrt5 r_p) */
+                double *rk = r + k * (size_t)d;
+                for (int p = 0; p < d; p++) rk[p] = dp[p] * inv_l[p];   /* dp: |delta|^(1/2) */
+                A[i + j * n] = s2 * additive_terms(d, rk, e + k * (size_t)d) / d;
+                continue;
+            }
             for (int p = 0; p < d; p++) r2 += dp[p] * inv_l2[p];
             r[k] = sqrt(r2);
             e[k] = exp(-SQRT5 * r[k]);
@@ -329,11 +392,12 @@ double gp_neg_log_posterior(gp_model *m, const double *theta, double *grad)
     if (n == 0) return INFINITY;
     const double *pairs = pair_deltas(m);
     double *A = xmalloc(sizeof(double) * n * n), *alpha = xmalloc(sizeof(double) * n);
-    double *r = xmalloc(sizeof(double) * (np + 1)), *e = xmalloc(sizeof(double) * (np + 1));
+    size_t per_pair = m->additive ? (size_t)d : 1;   /* build_k_pairs' r and e */
+    double *r = xmalloc(sizeof(double) * (np * per_pair + 1)), *e = xmalloc(sizeof(double) * (np * per_pair + 1));
     double value = INFINITY;
     int ok = 0;
     for (int j = 0; j < N_JITTERS && !ok; j++) {
-        build_k_pairs(d, n, theta, pairs, jitters[j], A, r, e);
+        build_k_pairs(d, m->additive, n, theta, pairs, jitters[j], A, r, e);
         ok = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', (lapack_int)n, A, (lapack_int)n) == 0;
     }
     if (!ok) goto out;
@@ -352,7 +416,7 @@ double gp_neg_log_posterior(gp_model *m, const double *theta, double *grad)
         nll_gradient(m, theta, inv, alpha, pairs, r, e, grad);
         free(inv);
     }
-    value += neg_log_prior(d, theta, grad);
+    value += neg_log_prior(d, m->additive, theta, grad);
 out:
     free(A);
     free(alpha);

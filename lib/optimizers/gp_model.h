@@ -19,6 +19,16 @@
  *
  *   k(a, b) = s2 (1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r),  K = k(X, X) + noise I
  *
+ * or, for a model made additive (m->additive = 1 after gp_init), the mean
+ * of d one-coordinate Matérn kernels, each on its own coordinate's
+ * distance r_p^2 = delta_p / l_p^2 (first-order additive GP, Duvenaud et
+ * al. 2011):
+ *
+ *   k(a, b) = s2 / d sum_p (1 + sqrt5 r_p + 5 r_p^2 / 3) exp(-sqrt5 r_p)
+ *
+ * which a separable objective (a sum of one function per parameter) fits
+ * with far fewer points than the product does.
+ *
  * Everything is deterministic: no randomness but the hpo_rng passed in.
  */
 #ifndef HPO_OPTIMIZERS_GP_MODEL_H
@@ -36,6 +46,7 @@
 
 typedef struct gp_model {
     int d;
+    int additive;            /* the additive kernel instead of the product */
     unsigned char *cat;      /* cat[p]: coordinate p is a category index */
     double *theta;           /* GP_NTHETA(d) */
     size_t n, cap;           /* points, and room for them */

@@ -59,9 +59,10 @@ void design_points(const hpo_spec *spec, const hpo_history *h, hpo_rng *rng, int
 
 /* Which warp of the objective gp's model of this history takes (gp.c,
  * fit_model): 0 the objective itself, 1 its log warp, -1 no model yet (no
- * ranked trial, or no fit).  For the tests: gp_propose() decides the same
- * way. */
-int gp_objective_warp(const hpo_spec *spec, const hpo_history *h);
+ * ranked trial, or no fit); and into *additive (when not NULL) whether its
+ * kernel is the additive one.  For the tests: gp_propose() decides the
+ * same way. */
+int gp_objective_warp(const hpo_spec *spec, const hpo_history *h, int *additive);
 
 /* Option helpers with FILE:LINE:COL messages naming the key, beyond
  * spec.h's: every key one of keys[] (NULL-terminated), a number strictly

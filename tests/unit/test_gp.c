@@ -141,6 +141,50 @@ static void test_neg_log_posterior_and_gradient(void **state)
     gp_free(&m);
 }
 
+/* The additive kernel, by hand: length scales 0.3 and 0.5, s2 1.5, a =
+ * (0.1, 0.2), b = (0.4, 0.9): r_1 = 1, r_2 = 1.4, k = 1.5/2 (m(1) +
+ * m(1.4)), m(r) = (1 + sqrt5 r + 5 r^2/3) exp(-sqrt5 r); the product
+ * kernel's is 1.5 m(sqrt(1 + 1.4^2)).  Then, on the reference data (a
+ * choice and inactive coordinates among them), the gradient of its
+ * negative log posterior against central differences. */
+static void test_additive_kernel(void **state)
+{
+    (void)state;
+    static const unsigned char cat2[2] = {0, 0};
+    const double a[2] = {0.1, 0.2}, b[2] = {0.4, 0.9};
+    gp_model m;
+    gp_init(&m, 2, cat2, 2);
+    m.theta[0] = log(0.3), m.theta[1] = log(0.5), m.theta[GP_LOG_S2(2)] = log(1.5);
+    assert_close(gp_kernel(&m, a, b), 0.3131007410384067, 1e-13);
+    m.additive = 1;
+    assert_close(gp_kernel(&m, a, b), 0.635416228847686, 1e-13);
+    assert_close(gp_kernel(&m, a, a), 1.5, 1e-13);
+    gp_free(&m);
+
+    ref_model(&m, RN);
+    m.additive = 1;
+    assert_int_equal(gp_set_data(&m, RN, &ref_x[0][0], ref_y), 0);
+    double theta[GP_NTHETA(3)], grad[GP_NTHETA(3)];
+    memcpy(theta, m.theta, sizeof theta);
+    double f = gp_neg_log_posterior(&m, theta, grad);
+    assert_true(isfinite(f));
+    for (int j = 0; j < GP_NTHETA(3); j++) {
+        double h = 1e-5, t[GP_NTHETA(3)];
+        memcpy(t, theta, sizeof t);
+        t[j] += h;
+        double up = gp_neg_log_posterior(&m, t, NULL);
+        t[j] -= 2 * h;
+        double down = gp_neg_log_posterior(&m, t, NULL);
+        assert_close(grad[j], (up - down) / (2 * h), 1e-6);
+    }
+    /* The posterior through the same kernel: at a data point the mean is
+     * near its value. */
+    double mean, var;
+    gp_predict(&m, 1, ref_x[2], &mean, &var);
+    assert_close(mean, ref_y[2], 0.05);
+    gp_free(&m);
+}
+
 static void test_log_ei(void **state)
 {
     (void)state;
@@ -404,7 +448,7 @@ static int warp_after(const char *space, objective_fn f, unsigned seed, int tria
 {
     sim *s = run_sweep(space, "random", seed, f, trials, trials, 0);
     hpo_history h = sim_history_of(s);
-    int w = gp_objective_warp(s->spec, &h);
+    int w = gp_objective_warp(s->spec, &h, NULL);
     sim_free(s);
     return w;
 }
@@ -424,8 +468,53 @@ static void test_objective_warp(void **state)
     /* no ranked trial yet: no model */
     sim *s = run_sweep(SIM_BRANIN_SPACE, "random", 1, sim_branin, 0, 1, 0);
     hpo_history h = sim_history_of(s);
-    assert_int_equal(gp_objective_warp(s->spec, &h), -1);
+    assert_int_equal(gp_objective_warp(s->spec, &h, NULL), -1);
     sim_free(s);
+}
+
+#define RIPPLES_SPACE                                                                              \
+    "  x0: {type: float, low: 0, high: 1}\n  x1: {type: float, low: 0, high: 1}\n"                     \
+    "  x2: {type: float, low: 0, high: 1}\n  x3: {type: float, low: 0, high: 1}\n"
+
+/* A sum of one rippled bowl per parameter (Rastrigin's shape, 4 periods
+ * across each range): separable. */
+static double ripples(const double *x)
+{
+    double f = 0;
+    for (int i = 0; i < 4; i++) f += 20 * (x[i] - 0.4) * (x[i] - 0.4) - cos(8 * M_PI * (x[i] - 0.4));
+    return f;
+}
+
+/* Not separable: Hartmann-6's first term in 4 of its coordinates. */
+static double bump(const double *x)
+{
+    double s = 0;
+    for (int i = 0; i < 4; i++) s += 3 * (x[i] - 0.2 * (i + 1)) * (x[i] - 0.2 * (i + 1));
+    return -exp(-4 * s) - exp(-6 * ((x[0] - x[1]) * (x[0] - x[1]) + (x[2] - x[3]) * (x[2] - x[3])));
+}
+
+/* Which kernel gp's fit takes after `trials` random trials of f. */
+static int additive_after(const char *space, objective_fn f, unsigned seed, int trials)
+{
+    sim *s = run_sweep(space, "random", seed, f, trials, trials, 0);
+    hpo_history h = sim_history_of(s);
+    int additive = -1;
+    assert_true(gp_objective_warp(s->spec, &h, &additive) >= 0);
+    sim_free(s);
+    return additive;
+}
+
+/* The fit takes the additive kernel where its posterior is the higher: on
+ * a separable objective, not on one whose parameters interact; never in
+ * a space with a choice (it is tried on numeric spaces only). */
+static void test_additive_chosen(void **state)
+{
+    (void)state;
+    for (unsigned seed = 1; seed <= 5; seed++) {
+        assert_int_equal(additive_after(RIPPLES_SPACE, ripples, seed, 60), 1);
+        assert_int_equal(additive_after(RIPPLES_SPACE, bump, seed, 60), 0);
+        assert_int_equal(additive_after(mixed_space, mixed, seed, 60), 0);
+    }
 }
 
 #define IGNORED_SPACE                                                                              \
@@ -515,6 +604,8 @@ int main(void)
         cmocka_unit_test(test_maximize_is_negated_minimize),
         cmocka_unit_test(test_beats_random_on_branin),
         cmocka_unit_test(test_objective_warp),
+        cmocka_unit_test(test_additive_kernel),
+        cmocka_unit_test(test_additive_chosen),
         cmocka_unit_test(test_ignored_parameters_keep_incumbent),
         cmocka_unit_test(test_capped_history),
         cmocka_unit_test(test_bad_options),
