@@ -32,6 +32,13 @@
  *    most probable (the fit's evidence, Jacobian included): itself, or
  *    log(1 + (y - min) / scale), scale the lower quartile of y - min,
  *    for objectives with a heavy tail of bad values (warp, fit_model).
+ *    On a numeric space (no choice, no condition, two or more
+ *    parameters) an additive kernel, one Matérn term per parameter
+ *    (gp_model.h), competes with the product kernel under the chosen warp,
+ *    and the fit of the higher posterior wins: a separable objective
+ *    (Rastrigin, Styblinski-Tang, Schwefel) is learned from a fraction of
+ *    the points the product needs (bench/optimizers/RESULTS.md, fifth
+ *    run).
  *  - Acquisition: log EI against the best observation, maximised by
  *    random search (n_candidates points: half uniform in the cube but for
  *    the parameters the fit found nothing about, which keep the best

@@ -8,7 +8,8 @@
  * with inactive coordinates, the posterior mean and variance, the negative
  * log posterior of the hyperparameters, and log EI (also far in the tail,
  * where EI itself underflows).  The gradient of the negative log posterior
- * against central finite differences.
+ * against central finite differences.  The additive kernel's value by
+ * hand, and its gradient the same way.
  *
  * The optimizer driven in process on a simulated history as test_tpe.c
  * does: plans a pure function of (spec, seed, round, history); proposals
@@ -17,7 +18,8 @@
  * the rounds fall; failed trials avoided, running ones not
  * proposed again; mode: max the negation of mode: min; better than random search
  * on Branin at 30 trials; the objective's log warp taken on a heavy-tailed
- * objective (log-scale Rosenbrock) and not on smooth ones; parameters the
+ * objective (log-scale Rosenbrock) and not on smooth ones; the additive
+ * kernel taken on a separable objective only, never with a choice; parameters the
  * objective ignores kept nearer the incumbent; bad options name their key.
  */
 #include <stdarg.h>
