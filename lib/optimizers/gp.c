@@ -404,15 +404,14 @@ static int fit_model(const hpo_space *s, const gp_opts *opt, obs *o, hpo_rng *rn
      * same data, so the two fits' posteriors compare directly. */
     gp_model sum, *won = chosen >= 0 ? &fits[chosen] : NULL;
     int tried_sum = chosen >= 0 && additive_candidate(s);
+    if (chosen >= 0) standardise(o, &warps[chosen], best, &sd);
     if (tried_sum) {
-        standardise(o, &warps[chosen], best, &sd);
         double f = fit_data(s, o, 1, &sum, idx, &nf) == 0 ? gp_fit_first(&sum, FIT_ITERATIONS) : INFINITY;
         if (f < first[chosen]) won = &sum, first[chosen] = f;
     }
     int r = won && gp_fit_rest(won, first[chosen], rng, (int)opt->restarts, FIT_ITERATIONS) == 0;
     if (r) {
         memcpy(theta, won->theta, sizeof(double) * (size_t)GP_NTHETA(s->n));
-        standardise(o, &warps[chosen], best, &sd);
         *which = warps[chosen].log;
         *additive = won->additive;
     }

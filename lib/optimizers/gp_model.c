@@ -137,8 +137,9 @@ static double additive52(int d, double s2, const double *inv_l2, const double *d
 static double kernel_at(const gp_model *m, double s2, const double *inv_l2, const double *a, const double *b,
                         double *dp)
 {
-    double r2 = sq_dist(m, inv_l2, a, b, dp);
-    return m->additive ? additive52(m->d, s2, inv_l2, dp, dp + m->d) : matern52(s2, r2);
+    if (!m->additive) return matern52(s2, sq_dist(m, inv_l2, a, b, NULL));
+    sq_dist(m, inv_l2, a, b, dp);
+    return additive52(m->d, s2, inv_l2, dp, dp + m->d);
 }
 
 static void inverse_sq_scales(int d, const double *theta, double *inv_l2)
@@ -295,8 +296,7 @@ static double neg_log_prior(int d, int additive, const double *theta, double *gr
 
 /* The pairs' deltas (their square roots for the additive kernel, whose
  * terms each take one coordinate's distance), computed once per data set:
- * a fit evaluates the
- * likelihood a hundred times on the same points. */
+ * a fit evaluates the likelihood a hundred times on the same points. */
 static const double *pair_deltas(gp_model *m)
 {
     if (m->pairs || m->n < 2) return m->pairs;

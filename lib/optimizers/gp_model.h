@@ -19,7 +19,8 @@
  *
  *   k(a, b) = s2 (1 + sqrt5 r + 5 r^2 / 3) exp(-sqrt5 r),  K = k(X, X) + noise I
  *
- * or, for a model made additive (m->additive = 1 after gp_init), the mean
+ * or, for a model made additive (m->additive = 1 after gp_init and before
+ * gp_set_data, which drops the fit's cache of pair distances), the mean
  * of d one-coordinate Matérn kernels, each on its own coordinate's
  * distance r_p^2 = delta_p / l_p^2 (first-order additive GP, Duvenaud et
  * al. 2011):

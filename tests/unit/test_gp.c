@@ -122,24 +122,32 @@ static void test_posterior(void **state)
     gp_free(&m);
 }
 
+/* The gradient of the negative log posterior of the reference model m at
+ * m->theta against central differences. */
+static void assert_gradient_matches(gp_model *m)
+{
+    double theta[GP_NTHETA(3)], grad[GP_NTHETA(3)];
+    memcpy(theta, m->theta, sizeof theta);
+    gp_neg_log_posterior(m, theta, grad);
+    for (int j = 0; j < GP_NTHETA(3); j++) {
+        double h = 1e-5, t[GP_NTHETA(3)];
+        memcpy(t, theta, sizeof t);
+        t[j] += h;
+        double up = gp_neg_log_posterior(m, t, NULL);
+        t[j] -= 2 * h;
+        double down = gp_neg_log_posterior(m, t, NULL);
+        assert_close(grad[j], (up - down) / (2 * h), 1e-6);
+    }
+}
+
 static void test_neg_log_posterior_and_gradient(void **state)
 {
     (void)state;
     gp_model m;
     ref_model(&m, RN);
     assert_int_equal(gp_set_data(&m, RN, &ref_x[0][0], ref_y), 0);
-    double theta[GP_NTHETA(3)], grad[GP_NTHETA(3)];
-    memcpy(theta, m.theta, sizeof theta);
-    assert_close(gp_neg_log_posterior(&m, theta, grad), ref_neg_log_posterior, 1e-10);
-    for (int j = 0; j < GP_NTHETA(3); j++) {
-        double h = 1e-5, t[GP_NTHETA(3)];
-        memcpy(t, theta, sizeof t);
-        t[j] += h;
-        double up = gp_neg_log_posterior(&m, t, NULL);
-        t[j] -= 2 * h;
-        double down = gp_neg_log_posterior(&m, t, NULL);
-        assert_close(grad[j], (up - down) / (2 * h), 1e-6);
-    }
+    assert_close(gp_neg_log_posterior(&m, m.theta, NULL), ref_neg_log_posterior, 1e-10);
+    assert_gradient_matches(&m);
     gp_free(&m);
 }
 
@@ -166,19 +174,8 @@ static void test_additive_kernel(void **state)
     ref_model(&m, RN);
     m.additive = 1;
     assert_int_equal(gp_set_data(&m, RN, &ref_x[0][0], ref_y), 0);
-    double theta[GP_NTHETA(3)], grad[GP_NTHETA(3)];
-    memcpy(theta, m.theta, sizeof theta);
-    double f = gp_neg_log_posterior(&m, theta, grad);
-    assert_true(isfinite(f));
-    for (int j = 0; j < GP_NTHETA(3); j++) {
-        double h = 1e-5, t[GP_NTHETA(3)];
-        memcpy(t, theta, sizeof t);
-        t[j] += h;
-        double up = gp_neg_log_posterior(&m, t, NULL);
-        t[j] -= 2 * h;
-        double down = gp_neg_log_posterior(&m, t, NULL);
-        assert_close(grad[j], (up - down) / (2 * h), 1e-6);
-    }
+    assert_true(isfinite(gp_neg_log_posterior(&m, m.theta, NULL)));
+    assert_gradient_matches(&m);
     /* The posterior through the same kernel: at a data point the mean is
      * near its value. */
     double mean, var;
